@@ -1,0 +1,9 @@
+/**
+ * The tally counters: one unsynchronized baseline, two locking and two lock-free implementations
+ * of {@code dev.tally.counter.Counter}. Depends on nothing but the JDK and {@code dev.tally.counter}.
+ */
+module dev.tally.counter.impl {
+    requires transitive dev.tally.counter;
+
+    exports dev.tally.counter.impl;
+}
