@@ -35,8 +35,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       held at some instant during the call. It reads every subtracted cell first, then every
  *       added cell; cells only grow, so what it subtracts is at most what had been subtracted at
  *       the instant between the two passes, and what it adds is at least what had been added
- *       then. A counter whose every decrement follows its increment (requests in flight, open
- *       connections) therefore never reads below zero. The bound holds while no
+ *       then. So every add that returned before {@code get()} was called is counted, and a counter
+ *       whose every decrement follows its increment (requests in flight, open connections) never
+ *       reads below zero. The bound holds while no
  *       {@code getAndReset()} or {@code reset()} runs concurrently and while the true totals do
  *       not wrap around {@code long}. A {@code get()} that overlaps a drain may see some stripes
  *       before they are emptied and some after: it can then return any mix of the two, including

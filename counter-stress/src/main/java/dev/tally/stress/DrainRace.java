@@ -1,0 +1,175 @@
+package dev.tally.stress;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.tally.counter.Counter;
+import dev.tally.counter.impl.AtomicCounter;
+import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.StripedCounter;
+import dev.tally.counter.impl.SynchronizedCounter;
+import dev.tally.counter.impl.UnsynchronizedCounter;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.JJ_Result;
+
+/**
+ * Scenario 3, adds racing a drain: one thread adds 1 and then 2, the other calls
+ * {@code getAndReset()} once, then the arbiter reads what remains. The result is
+ * {@code drained, remaining}. For every thread-safe counter the two add up to 3: each add is
+ * counted exactly once, in the drain or in what remains. The JDK 8 {@code LongAdder.sumThenReset}
+ * summed and then zeroed, so an add that landed in between vanished; the naive counter does the
+ * same and can also count an add twice.
+ */
+public final class DrainRace {
+
+    private DrainRace() {
+    }
+
+    /** The naive counter: the read and the zeroing of a drain let an add slip between them. */
+    @JCStressTest
+    @Description("a naive drain (read, then zero) loses adds or counts them twice")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(id = "[013], [0-3]", expect = ACCEPTABLE_INTERESTING, desc = "lost or counted twice: drained + remaining != 3")
+    @Outcome(expect = FORBIDDEN, desc = "not a value the naive counter can hold")
+    @State
+    public static class Unsynchronized {
+        private final Counter counter = new UnsynchronizedCounter();
+
+        @Actor
+        public void adder() {
+            counter.add(1);
+            counter.add(2);
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /** SynchronizedCounter: a linearizable drain takes a prefix of the adds. */
+    @JCStressTest
+    @Description("SynchronizedCounter.getAndReset() counts each add exactly once")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class Synchronized {
+        private final Counter counter = new SynchronizedCounter();
+
+        @Actor
+        public void adder() {
+            counter.add(1);
+            counter.add(2);
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /** LockingCounter: a linearizable drain takes a prefix of the adds. */
+    @JCStressTest
+    @Description("LockingCounter.getAndReset() counts each add exactly once")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class Locking {
+        private final Counter counter = new LockingCounter();
+
+        @Actor
+        public void adder() {
+            counter.add(1);
+            counter.add(2);
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /** AtomicCounter: a linearizable drain takes a prefix of the adds. */
+    @JCStressTest
+    @Description("AtomicCounter.getAndReset() counts each add exactly once")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class Atomic {
+        private final Counter counter = new AtomicCounter();
+
+        @Actor
+        public void adder() {
+            counter.add(1);
+            counter.add(2);
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /** StripedCounter: exactly-once per stripe; its drain is not a snapshot, so the later add alone may be taken. */
+    @JCStressTest
+    @Description("StripedCounter.getAndReset() counts each add exactly once")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(id = "2, 1", expect = ACCEPTABLE_INTERESTING, desc = "drained the later add, not the earlier: exactly-once, not a snapshot")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class Striped {
+        private final Counter counter = new StripedCounter();
+
+        @Actor
+        public void adder() {
+            counter.add(1);
+            counter.add(2);
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+}

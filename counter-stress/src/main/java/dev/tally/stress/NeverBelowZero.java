@@ -1,0 +1,140 @@
+package dev.tally.stress;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.tally.counter.Counter;
+import dev.tally.counter.impl.AtomicCounter;
+import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.StripedCounter;
+import dev.tally.counter.impl.SynchronizedCounter;
+import dev.tally.counter.impl.UnsynchronizedCounter;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.J_Result;
+
+/**
+ * Scenario 5, never below zero: one thread increments and then decrements (an item goes in flight
+ * and comes back), the other reads. The true value is 0, then 1, then 0 again, so a reading of -1
+ * is a value the counter never held. {@code LongAdder.sum()} can return it when it adds up its
+ * cells in an order that sees the decrement but not the increment; {@code StripedCounter} reads
+ * every decrement before any increment, and the test holds it to that.
+ */
+public final class NeverBelowZero {
+
+    private NeverBelowZero() {
+    }
+
+    /** UnsynchronizedCounter: reads 0 or 1, never -1. */
+    @JCStressTest
+    @Description("one writer only, so even the naive counter holds 0 or 1")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Unsynchronized {
+        private final Counter counter = new UnsynchronizedCounter();
+
+        @Actor
+        public void writer() {
+            counter.increment();
+            counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** SynchronizedCounter: reads 0 or 1, never -1. */
+    @JCStressTest
+    @Description("SynchronizedCounter.get() never reads below zero while each decrement follows its increment")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Synchronized {
+        private final Counter counter = new SynchronizedCounter();
+
+        @Actor
+        public void writer() {
+            counter.increment();
+            counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** LockingCounter: reads 0 or 1, never -1. */
+    @JCStressTest
+    @Description("LockingCounter.get() never reads below zero while each decrement follows its increment")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Locking {
+        private final Counter counter = new LockingCounter();
+
+        @Actor
+        public void writer() {
+            counter.increment();
+            counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** AtomicCounter: reads 0 or 1, never -1. */
+    @JCStressTest
+    @Description("AtomicCounter.get() never reads below zero while each decrement follows its increment")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Atomic {
+        private final Counter counter = new AtomicCounter();
+
+        @Actor
+        public void writer() {
+            counter.increment();
+            counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** StripedCounter: reads 0 or 1, never -1. */
+    @JCStressTest
+    @Description("StripedCounter.get() never reads below zero while each decrement follows its increment")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Striped {
+        private final Counter counter = new StripedCounter();
+
+        @Actor
+        public void writer() {
+            counter.increment();
+            counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+}

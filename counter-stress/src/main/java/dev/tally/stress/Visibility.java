@@ -1,0 +1,159 @@
+package dev.tally.stress;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.tally.counter.Counter;
+import dev.tally.counter.impl.AtomicCounter;
+import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.StripedCounter;
+import dev.tally.counter.impl.SynchronizedCounter;
+import dev.tally.counter.impl.UnsynchronizedCounter;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.JJ_Result;
+
+/**
+ * Scenario 4, visibility: each thread adds to its own counter and then reads the other's
+ * ({@code a.increment(); b.get()} against {@code b.increment(); a.get()}). An add that has
+ * returned is visible to every {@code get()} that starts after it, for every thread-safe counter:
+ * linearizable for the atomic and locked counters, and for {@code StripedCounter} because its
+ * {@code get()} is never below a value the counter held during the call, which includes every add
+ * that had returned. So at least one thread sees the other's add: {@code 0, 0} is forbidden. The
+ * naive counter's plain writes can sit in a core's store buffer while the same core reads the
+ * other counter, so both threads can read 0.
+ */
+public final class Visibility {
+
+    private Visibility() {
+    }
+
+    /** The naive counter: both reads may miss both adds. */
+    @JCStressTest
+    @Description("plain fields: an add may not yet be visible to the other thread (store buffering)")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "each saw the other's add")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "one read ran before the other add")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE_INTERESTING, desc = "both reads missed the other's add")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Unsynchronized {
+        private final Counter a = new UnsynchronizedCounter();
+        private final Counter b = new UnsynchronizedCounter();
+
+        @Actor
+        public void actor1(JJ_Result r) {
+            a.increment();
+            r.r1 = b.get();
+        }
+
+        @Actor
+        public void actor2(JJ_Result r) {
+            b.increment();
+            r.r2 = a.get();
+        }
+    }
+
+    /** SynchronizedCounter: a returned add is visible to a later get(). */
+    @JCStressTest
+    @Description("SynchronizedCounter: an add that has returned is seen by a get() that starts after it")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "each saw the other's add")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "one read ran before the other add")
+    @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "a returned add was invisible")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Synchronized {
+        private final Counter a = new SynchronizedCounter();
+        private final Counter b = new SynchronizedCounter();
+
+        @Actor
+        public void actor1(JJ_Result r) {
+            a.increment();
+            r.r1 = b.get();
+        }
+
+        @Actor
+        public void actor2(JJ_Result r) {
+            b.increment();
+            r.r2 = a.get();
+        }
+    }
+
+    /** LockingCounter: a returned add is visible to a later get(). */
+    @JCStressTest
+    @Description("LockingCounter: an add that has returned is seen by a get() that starts after it")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "each saw the other's add")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "one read ran before the other add")
+    @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "a returned add was invisible")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Locking {
+        private final Counter a = new LockingCounter();
+        private final Counter b = new LockingCounter();
+
+        @Actor
+        public void actor1(JJ_Result r) {
+            a.increment();
+            r.r1 = b.get();
+        }
+
+        @Actor
+        public void actor2(JJ_Result r) {
+            b.increment();
+            r.r2 = a.get();
+        }
+    }
+
+    /** AtomicCounter: a returned add is visible to a later get(). */
+    @JCStressTest
+    @Description("AtomicCounter: an add that has returned is seen by a get() that starts after it")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "each saw the other's add")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "one read ran before the other add")
+    @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "a returned add was invisible")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Atomic {
+        private final Counter a = new AtomicCounter();
+        private final Counter b = new AtomicCounter();
+
+        @Actor
+        public void actor1(JJ_Result r) {
+            a.increment();
+            r.r1 = b.get();
+        }
+
+        @Actor
+        public void actor2(JJ_Result r) {
+            b.increment();
+            r.r2 = a.get();
+        }
+    }
+
+    /** StripedCounter: a returned add is visible to a later get(). */
+    @JCStressTest
+    @Description("StripedCounter: an add that has returned is seen by a get() that starts after it")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "each saw the other's add")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "one read ran before the other add")
+    @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "a returned add was invisible")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class Striped {
+        private final Counter a = new StripedCounter();
+        private final Counter b = new StripedCounter();
+
+        @Actor
+        public void actor1(JJ_Result r) {
+            a.increment();
+            r.r1 = b.get();
+        }
+
+        @Actor
+        public void actor2(JJ_Result r) {
+            b.increment();
+            r.r2 = a.get();
+        }
+    }
+}
