@@ -70,29 +70,33 @@ public final class StressMain {
         banner(out, "1. The seed experiment: " + SeedExperiment.THREADS + " threads, each "
                 + "incrementing one shared counter, released together");
         out.println("""
-                Python once ended 5 x 100,000 at 481,384. Python is interpreted, and so is the
-                first table: run with -Xint, every read-add-write of the naive counter can be
-                interleaved with another thread's, and updates are lost in every round.""");
+                Python once ended 5 x 100,000 at 481,384. Python is interpreted, and so are the
+                first two tables: run with -Xint, the read-add-write steps of the naive counter
+                interleave with other threads' and updates are lost; at 5 x 1,000,000 every
+                round overlaps, and every round loses.""");
         out.flush();
-        boolean interpreted = interpretedSeed();
+        boolean interpreted = interpretedSeed("all", "100000")
+                && interpretedSeed(Implementation.UNSYNCHRONIZED.name(), "1000000");
         out.println("""
 
                 Compiled by the JIT, as code normally runs, the loss is lumpier: the JIT may keep
                 the count in a register for the whole loop and write it back once, so one write can
                 erase a whole thread's work (a loss of exactly 100,000 or 1,000,000), while a loop
-                that ends before the next thread starts loses nothing. Longer loops overlap more,
-                so the larger size loses in more rounds; the interpreted run loses in all.""");
-        boolean compiled = SeedExperiment.run(out, 100_000, 1_000_000);
+                that ends before the next thread starts loses nothing.""");
+        boolean compiled = SeedExperiment.run(out, List.of(Implementation.values()),
+                100_000, 1_000_000);
         banner(out, "2. Items in flight: the lowest value get() returned (never below 0 is right)");
         boolean inFlight = inFlight(out);
         return interpreted && compiled && inFlight;
     }
 
-    /** The seed rounds of 100,000 in a child JVM that only interprets. */
-    private static boolean interpretedSeed() throws Exception {
+    /** Seed rounds in a child JVM that only interprets; see {@link SeedExperiment#main}. */
+    private static boolean interpretedSeed(String implementations, String increments)
+            throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process child = new ProcessBuilder(java, "-Xint", "-cp",
-                System.getProperty("java.class.path"), SeedExperiment.class.getName(), "100000")
+                System.getProperty("java.class.path"), SeedExperiment.class.getName(),
+                implementations, increments)
                 .inheritIO()
                 .start();
         return child.waitFor() == 0;
