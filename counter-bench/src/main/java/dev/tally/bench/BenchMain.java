@@ -1,0 +1,133 @@
+package dev.tally.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatFactory;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs every benchmark, measures footprints, and writes the raw JMH JSON, the Markdown tables and
+ * the chart. Maven runs it: {@code mvn -B verify} in the smoke mode (each benchmark a moment, to
+ * keep them compiling and running; not a timing), and
+ * {@code mvn -B -Pbench -pl counter-bench -am verify} in the full mode,
+ * which writes {@code counter-bench/results/}.
+ */
+public final class BenchMain {
+
+    static final String COMMAND = "mvn -B -Pbench -pl counter-bench -am verify";
+
+    private BenchMain() {
+    }
+
+    /**
+     * Runs the mode named by the first argument, {@code full} or {@code smoke}.
+     *
+     * @param args the mode
+     * @throws Exception if a benchmark or the report fails
+     */
+    public static void main(String[] args) throws Exception {
+        String mode = args.length == 0 ? "smoke" : args[0];
+        boolean full;
+        switch (mode) {
+            case "full" -> full = true;
+            case "smoke" -> full = false;
+            default -> {
+                System.err.println("Unknown mode '" + mode + "': use full or smoke.");
+                System.exit(2);
+                return;
+            }
+        }
+        Path out = full ? Path.of("results") : Path.of("target", "bench-smoke");
+        Files.createDirectories(out);
+
+        List<RunResult> results = new ArrayList<>();
+        for (int threads : Report.THREADS) {
+            results.addAll(new Runner(settings(full)
+                    .include("\\.(IncrementBenchmark|GetBenchmark)\\.")
+                    .threads(threads)
+                    .build()).run());
+        }
+        results.addAll(new Runner(settings(full)
+                .include("\\.(MixedBenchmark|DrainBenchmark)\\.")
+                .build()).run());
+        try (PrintStream json = new PrintStream(out.resolve("jmh-results.json").toFile(),
+                StandardCharsets.UTF_8)) {
+            ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
+        }
+
+        List<Footprint.Row> footprint = Footprint.measure();
+        Report report = new Report(Measurements.of(results));
+        String machine = machine();
+        report.incrementChart(out.resolve("increment.png"),
+                "Increment cost, " + machine + (full ? "" : " (SMOKE RUN: not a timing)"));
+        String md = markdown(report, footprint, machine, full);
+        Files.writeString(out.resolve("results.md"), md);
+        System.out.println(md);
+        System.out.println("Wrote " + out.toAbsolutePath());
+    }
+
+    private static ChainedOptionsBuilder settings(boolean full) {
+        ChainedOptionsBuilder options = new OptionsBuilder().shouldFailOnError(true);
+        if (full) {
+            return options.forks(2)
+                    .warmupIterations(2).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+        }
+        return options.forks(1)
+                .warmupIterations(0)
+                .measurementIterations(1).measurementTime(new TimeValue(50, TimeUnit.MILLISECONDS));
+    }
+
+    private static String markdown(Report report, List<Footprint.Row> footprint, String machine,
+            boolean full) {
+        return "# tally benchmarks\n\n"
+                + (full ? "" : "**Smoke run: each benchmark ran for a moment. Not a timing.**\n\n")
+                + "Measured " + LocalDate.now(ZoneOffset.UTC) + " on " + machine + ", with `"
+                + COMMAND + "`. JMH average time in ns per operation, per thread (lower is "
+                + "better), ± the 99.9% confidence half-width; ratios divide tally's time by "
+                + "the peer's, measured in the same run.\n\n"
+                + "## Increment of a counter shared by all threads\n\n"
+                + "![increment cost by thread count](increment.png)\n\n"
+                + report.incrementTable()
+                + "\n## `get()` after 4 threads contended (cells populated)\n\n"
+                + report.getTable()
+                + "\n## Mixed: 3 threads increment while 1 reads\n\n"
+                + report.groupTable("MixedBenchmark", "Read")
+                + "\n## Drain: 3 threads increment while 1 calls `getAndReset()`\n\n"
+                + report.groupTable("DrainBenchmark", "Drain")
+                + "\n## Footprint (JOL, retained bytes)\n\n"
+                + Report.footprintTable(footprint);
+    }
+
+    /** JDK, CPU model and core count, for the report's heading. */
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            Optional<String> model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst();
+            cpu = model.orElse(cpu);
+        } catch (IOException | RuntimeException e) {
+            // not Linux: keep "unknown CPU"
+        }
+        return String.format(Locale.ROOT, "JDK %s (%s), %s, %d cores",
+                System.getProperty("java.version"), System.getProperty("java.vm.vendor"), cpu,
+                Runtime.getRuntime().availableProcessors());
+    }
+}

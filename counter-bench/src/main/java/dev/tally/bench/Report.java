@@ -1,0 +1,169 @@
+package dev.tally.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Writes the Markdown tables and the increment chart from one run's measurements. */
+final class Report {
+
+    static final int[] THREADS = {1, 2, 4};
+
+    /** Increment benchmarks in table order, each with the peer it is compared to (or null). */
+    static final String[][] INCREMENT = {
+        {"tallyUnsynchronized", "plainLong"},
+        {"tallySynchronized", "rawSynchronized"},
+        {"tallyLocking", "rawReentrantLock"},
+        {"tallyAtomic", "jdkAtomicLong"},
+        {"tallyStriped", "jdkLongAdder"},
+        {"plainLong", null},
+        {"rawSynchronized", null},
+        {"rawReentrantLock", null},
+        {"jdkAtomicLong", null},
+        {"jdkLongAdder", null},
+        {"jctoolsStriped", null},
+    };
+
+    static final String[][] GET = {
+        {"tallyAtomic", "jdkAtomicLong"},
+        {"tallyStriped", "jdkLongAdder"},
+        {"jdkAtomicLong", null},
+        {"jdkLongAdder", null},
+        {"jctoolsStriped", null},
+    };
+
+    static final String[][] GROUPS = {
+        {"tallySynchronized", null},
+        {"tallyLocking", null},
+        {"tallyAtomic", "jdkAtomicLong"},
+        {"tallyStriped", "jdkLongAdder"},
+        {"jdkAtomicLong", null},
+        {"jdkLongAdder", null},
+        {"jctoolsStriped", null},
+    };
+
+    private final Measurements m;
+
+    Report(Measurements measurements) {
+        this.m = measurements;
+    }
+
+    /** The increment table: ns/op with error at each thread count, then the ratio to the peer. */
+    String incrementTable() {
+        StringBuilder md = new StringBuilder();
+        md.append("| counter | 1 thread | 2 threads | 4 threads | vs peer at 1 / 2 / 4 |\n");
+        md.append("|---|---:|---:|---:|---|\n");
+        for (String[] row : INCREMENT) {
+            md.append("| `").append(row[0]).append('`');
+            for (int t : THREADS) {
+                md.append(" | ").append(cell(m.get("IncrementBenchmark", row[0], t)));
+            }
+            md.append(" | ").append(ratios("IncrementBenchmark", row[0], row[1])).append(" |\n");
+        }
+        return md.toString();
+    }
+
+    /** The get() table, cells populated by 4 threads beforehand. */
+    String getTable() {
+        StringBuilder md = new StringBuilder();
+        md.append("| counter | 1 reader | 2 readers | 4 readers | vs peer at 1 / 2 / 4 |\n");
+        md.append("|---|---:|---:|---:|---|\n");
+        for (String[] row : GET) {
+            md.append("| `").append(row[0]).append('`');
+            for (int t : THREADS) {
+                md.append(" | ").append(cell(m.get("GetBenchmark", row[0], t)));
+            }
+            md.append(" | ").append(ratios("GetBenchmark", row[0], row[1])).append(" |\n");
+        }
+        return md.toString();
+    }
+
+    /** A group table: 3 writers and 1 reader (or drainer), reported apart. */
+    String groupTable(String benchmarkClass, String reader) {
+        StringBuilder md = new StringBuilder();
+        md.append("| counter | write (3 threads) | ").append(reader.toLowerCase(Locale.ROOT))
+                .append(" (1 thread) | write vs peer | ").append(reader.toLowerCase(Locale.ROOT))
+                .append(" vs peer |\n|---|---:|---:|---|---|\n");
+        for (String[] row : GROUPS) {
+            Optional<Measurements.Score> write = m.get(benchmarkClass, row[0] + "Write", 4);
+            Optional<Measurements.Score> read = m.get(benchmarkClass, row[0] + reader, 4);
+            md.append("| `").append(row[0]).append("` | ").append(cell(write)).append(" | ")
+                    .append(cell(read)).append(" | ")
+                    .append(row[1] == null ? "" : ratio(write,
+                            m.get(benchmarkClass, row[1] + "Write", 4)))
+                    .append(" | ")
+                    .append(row[1] == null ? "" : ratio(read,
+                            m.get(benchmarkClass, row[1] + reader, 4)))
+                    .append(" |\n");
+        }
+        return md.toString();
+    }
+
+    static String footprintTable(List<Footprint.Row> rows) {
+        StringBuilder md = new StringBuilder();
+        md.append("| counter | fresh | after 4 threads contended |\n|---|---:|---:|\n");
+        for (Footprint.Row row : rows) {
+            md.append(String.format(Locale.ROOT, "| `%s` | %,d B | %,d B |%n",
+                    row.counter(), row.freshBytes(), row.contendedBytes()));
+        }
+        return md.toString();
+    }
+
+    /** The ratio of {@code name} to {@code peer} at each thread count, as {@code 0.95x}. */
+    private String ratios(String benchmarkClass, String name, String peer) {
+        if (peer == null) {
+            return "";
+        }
+        List<String> parts = new ArrayList<>();
+        for (int t : THREADS) {
+            parts.add(ratio(m.get(benchmarkClass, name, t), m.get(benchmarkClass, peer, t)));
+        }
+        return String.join(" / ", parts) + " `" + peer + "`";
+    }
+
+    static String ratio(Optional<Measurements.Score> a, Optional<Measurements.Score> b) {
+        if (a.isEmpty() || b.isEmpty() || b.get().nanos() == 0) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%.2fx", a.get().nanos() / b.get().nanos());
+    }
+
+    private static String cell(Optional<Measurements.Score> score) {
+        return score.map(s -> String.format(Locale.ROOT, "%.2f ± %.2f", s.nanos(), s.error()))
+                .orElse("-");
+    }
+
+    /** Increment cost by thread count, one line per counter, on a log scale. */
+    void incrementChart(Path png, String title) throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(560).title(title)
+                .xAxisTitle("threads (the machine has 2 cores)").yAxisTitle("ns per increment (log)")
+                .build();
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setXAxisDecimalPattern("0");
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        for (String[] row : INCREMENT) {
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (int t : THREADS) {
+                Optional<Measurements.Score> s = m.get("IncrementBenchmark", row[0], t);
+                if (s.isPresent() && s.get().nanos() > 0) {
+                    x.add((double) t);
+                    y.add(s.get().nanos());
+                }
+            }
+            if (!x.isEmpty()) {
+                chart.addSeries(row[0], x, y).setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        Files.createDirectories(png.toAbsolutePath().getParent());
+        BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+}

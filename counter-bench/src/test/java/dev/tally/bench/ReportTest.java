@@ -1,0 +1,51 @@
+package dev.tally.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class ReportTest {
+
+    private static Measurements sample() {
+        Measurements m = new Measurements();
+        for (int t : Report.THREADS) {
+            m.put("IncrementBenchmark", "tallyStriped", t, new Measurements.Score(3.0 * t, 0.1));
+            m.put("IncrementBenchmark", "jdkLongAdder", t, new Measurements.Score(4.0 * t, 0.2));
+        }
+        m.put("MixedBenchmark", "tallyStripedWrite", 4, new Measurements.Score(10.0, 1.0));
+        m.put("MixedBenchmark", "jdkLongAdderWrite", 4, new Measurements.Score(20.0, 1.0));
+        return m;
+    }
+
+    @Test
+    void theIncrementTableDividesTallysTimeByItsPeersTime() {
+        String table = new Report(sample()).incrementTable();
+        assertThat(table).contains("| `tallyStriped` | 3.00 ± 0.10 | 6.00 ± 0.10 | 12.00 ± 0.10 "
+                + "| 0.75x / 0.75x / 0.75x `jdkLongAdder` |");
+        assertThat(table).contains("| `tallyAtomic` | - | - | - | - / - / - `jdkAtomicLong` |");
+    }
+
+    @Test
+    void aGroupTableReportsWritersAndReaderApart() {
+        String table = new Report(sample()).groupTable("MixedBenchmark", "Read");
+        assertThat(table).contains("| `tallyStriped` | 10.00 ± 1.00 | - | 0.50x | - |");
+    }
+
+    @Test
+    void theChartIsAPng(@TempDir Path dir) throws Exception {
+        Path png = dir.resolve("increment.png");
+        new Report(sample()).incrementChart(png, "test");
+        byte[] bytes = Files.readAllBytes(png);
+        assertThat(bytes).startsWith(0x89, 'P', 'N', 'G');
+    }
+
+    @Test
+    void theFootprintTableShowsBothStates() {
+        String table = Report.footprintTable(List.of(new Footprint.Row("tallyStriped", 200, 336)));
+        assertThat(table).contains("| `tallyStriped` | 200 B | 336 B |");
+    }
+}
