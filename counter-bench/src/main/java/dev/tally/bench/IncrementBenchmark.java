@@ -13,6 +13,7 @@ import org.jctools.counters.Counter;
 import org.jctools.counters.CountersFactory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.CompilerControl;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
@@ -73,9 +74,27 @@ public class IncrementBenchmark {
         striped.increment();
     }
 
-    /** The speed limit: a plain {@code long++} on a shared field, which loses updates. */
+    /**
+     * A plain {@code long++} on a shared field, which loses updates. Inlined into JMH's loop, the
+     * JIT keeps the field in a register between the loop's volatile checks and stores it rarely:
+     * what the JIT makes of racy code, not the cost of an increment.
+     */
     @Benchmark
     public void plainLong() {
+        plain++;
+    }
+
+    /**
+     * The speed limit: a plain {@code long++} in a method the JIT may not inline, so every call
+     * loads and stores the shared field (the call itself costs about a nanosecond).
+     */
+    @Benchmark
+    public void plainLongNotInlined() {
+        incrementPlain();
+    }
+
+    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
+    private void incrementPlain() {
         plain++;
     }
 

@@ -25,6 +25,7 @@ final class Report {
         {"tallyAtomic", "jdkAtomicLong"},
         {"tallyStriped", "jdkLongAdder"},
         {"plainLong", null},
+        {"plainLongNotInlined", null},
         {"rawSynchronized", null},
         {"rawReentrantLock", null},
         {"jdkAtomicLong", null},

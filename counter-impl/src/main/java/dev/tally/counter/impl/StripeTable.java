@@ -26,10 +26,10 @@ final class StripeTable {
         return new StripeTable(new Stripe[] {new Stripe()}, 1L);
     }
 
-    Stripe stripeFor(Thread thread) {
+    Stripe stripeFor(long threadId) {
         // Thread ids are sequential, so a multiplier of 1 gives a pool's threads neighbouring
         // stripes; after a rehash the multiplier is random and the xor folds its high bits down.
-        long h = thread.getId() * multiplier;
+        long h = threadId * multiplier;
         return stripes[(int) (h ^ (h >>> 32)) & mask];
     }
 

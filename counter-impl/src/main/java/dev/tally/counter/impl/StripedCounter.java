@@ -18,18 +18,19 @@ import java.util.concurrent.ThreadLocalRandom;
  * }</pre>
  *
  * <h2>How it works</h2>
- * It starts with one stripe. When an add finds its stripe updated by another thread in the middle
- * of its compare-and-set, the stripe count doubles, up to a bound (by default the smallest power of
- * two at or above {@link Runtime#availableProcessors()}); at the bound, colliding threads are
- * re-mapped to other stripes. A thread picks its stripe from its id, so adds need no
- * {@code ThreadLocal}. Each stripe keeps positive and negative deltas in separate cells that only
- * grow until drained: the sum of what was added and the sum of what was subtracted.
+ * It starts with one stripe. An add is one atomic add on the stripe its thread maps to; the stripe
+ * also remembers the id of its last writer, and when an add finds that another thread wrote the
+ * stripe since, the stripe count doubles, up to a bound (by default the smallest power of two at or
+ * above {@link Runtime#availableProcessors()}); at the bound, threads that share a stripe are
+ * re-mapped. A thread picks its stripe from its id, so adds need no {@code ThreadLocal}. Each
+ * stripe keeps positive and negative deltas in separate cells that only grow until drained: the
+ * sum of what was added and the sum of what was subtracted.
  *
  * <h2>Guarantees</h2>
  * <ul>
  *   <li>Thread safety: thread-safe.</li>
- *   <li>{@code add}: lock-free, one compare-and-set when uncontended; after a failed one it
- *       finishes with an atomic add that never retries (wait-free on x86-64).</li>
+ *   <li>{@code add}: one atomic add that never fails or retries: wait-free where the hardware has
+ *       an atomic add (x86-64), lock-free elsewhere.</li>
  *   <li>{@code get()}: <em>not</em> an atomic snapshot, but a lower bound that
  *       {@code LongAdder.sum()} does not give: the result is never less than the value the counter
  *       held at some instant during the call. It reads every subtracted cell first, then every
@@ -66,7 +67,7 @@ public final class StripedCounter implements Counter {
         }
     }
 
-    /** Re-map threads on about one in this many collisions at the size bound, not on every one. */
+    /** Re-map threads on about one in this many signs of sharing at the bound, not on every one. */
     private static final int REHASH_ODDS = 8;
 
     private final int maxStripes;
@@ -95,35 +96,36 @@ public final class StripedCounter implements Counter {
         this.maxStripes = Integer.highestOneBit(maxStripes);
     }
 
-    /** {@inheritDoc} Thread-safe and lock-free; see the class comment. */
+    /** {@inheritDoc} Thread-safe and wait-free on x86-64; see the class comment. */
     @Override
     public void add(long delta) {
+        long writer = Thread.currentThread().getId();
         StripeTable current = table;
-        Stripe stripe = current.stripeFor(Thread.currentThread());
-        boolean done = delta >= 0 ? stripe.tryAdd(delta) : stripe.trySubtract(-delta);
-        if (!done) {
-            addContended(current, delta);
+        Stripe stripe = current.stripeFor(writer);
+        boolean shared = delta >= 0 ? stripe.add(delta, writer) : stripe.subtract(-delta, writer);
+        if (shared) {
+            spread(current);
         }
     }
 
-    private void addContended(StripeTable seen, long delta) {
-        StripeTable current = seen;
+    /**
+     * Another thread wrote the stripe this thread just wrote: double the stripes while below the
+     * bound; at the bound, re-map the threads on about one sign in {@value #REHASH_ODDS}, so that
+     * two threads that run at once and share a stripe soon stop sharing it. With more threads
+     * running at once than stripes (a bound below the core count) sharing cannot end, and the
+     * re-maps then cost every add a reread of the table now and then.
+     */
+    private void spread(StripeTable seen) {
         if (seen.size() < maxStripes) {
-            current = replace(seen, seen.doubled());
+            replace(seen, seen.doubled());
         } else if (ThreadLocalRandom.current().nextInt(REHASH_ODDS) == 0) {
-            current = replace(seen, seen.rehashed());
-        }
-        Stripe stripe = current.stripeFor(Thread.currentThread());
-        if (delta >= 0) {
-            stripe.add(delta);
-        } else {
-            stripe.subtract(-delta);
+            replace(seen, seen.rehashed());
         }
     }
 
-    /** Installs {@code next} if {@code seen} is still current; returns the table now current. */
-    private StripeTable replace(StripeTable seen, StripeTable next) {
-        return TABLE.compareAndSet(this, seen, next) ? next : table;
+    /** Installs {@code next} if {@code seen} is still current; a lost race needs no retry. */
+    private void replace(StripeTable seen, StripeTable next) {
+        TABLE.compareAndSet(this, seen, next);
     }
 
     /**
