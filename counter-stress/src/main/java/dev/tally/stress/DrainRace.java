@@ -7,6 +7,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -181,6 +182,68 @@ public final class DrainRace {
         @Actor
         public void drainer(JJ_Result r) {
             r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /**
+     * PerThreadCounter: the adder writes through a handle and closes it, folding its cell into the
+     * counter, while the drain runs.
+     */
+    @JCStressTest
+    @Description("PerThreadCounter.getAndReset() counts each add once, also while a handle closes")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(id = "2, 1", expect = ACCEPTABLE_INTERESTING, desc = "drained the later add, not the earlier: exactly-once, not a snapshot")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class PerThreadHandle {
+        private final PerThreadCounter counter = new PerThreadCounter();
+
+        @Actor
+        public void adder() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.add(1);
+                writer.add(2);
+            }
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /** PerThreadCounter with a concurrent reader instead of a drainer: get() sees a prefix. */
+    @JCStressTest
+    @Description("PerThreadCounter.get() beside a writing handle reads 0, 1 or 3, and 3 after")
+    @Outcome(id = {"0, 3", "1, 3", "3, 3"}, expect = ACCEPTABLE, desc = "read before, between or after the adds")
+    @Outcome(expect = FORBIDDEN, desc = "a value the counter never held, or an add lost")
+    @State
+    public static class PerThreadHandleReader {
+        private final PerThreadCounter counter = new PerThreadCounter();
+
+        @Actor
+        public void adder() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.add(1);
+                writer.add(2);
+            }
+        }
+
+        @Actor
+        public void reader(JJ_Result r) {
+            r.r1 = counter.get();
         }
 
         @Arbiter

@@ -3,6 +3,7 @@ package dev.tally.stress;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -14,7 +15,8 @@ enum Implementation {
     SYNCHRONIZED("Synchronized", true, SynchronizedCounter::new),
     LOCKING("Locking", true, LockingCounter::new),
     ATOMIC("Atomic", true, AtomicCounter::new),
-    STRIPED("Striped", true, StripedCounter::new);
+    STRIPED("Striped", true, StripedCounter::new),
+    PER_THREAD("PerThread", true, PerThreadCounter::new);
 
     final String label;
     final boolean threadSafe;

@@ -7,6 +7,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -159,6 +160,60 @@ public final class IncrementRace {
         @Actor
         public void actor2() {
             counter.increment();
+        }
+
+        @Arbiter
+        public void arbiter(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** Through the Counter methods: each actor thread finds its own implicit handle and cell. */
+    @JCStressTest
+    @Description("PerThreadCounter counts both increments, each thread in its own cell")
+    @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments counted")
+    @Outcome(expect = FORBIDDEN, desc = "an increment was lost")
+    @State
+    public static class PerThread {
+        private final Counter counter = new PerThreadCounter();
+
+        @Actor
+        public void actor1() {
+            counter.increment();
+        }
+
+        @Actor
+        public void actor2() {
+            counter.increment();
+        }
+
+        @Arbiter
+        public void arbiter(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** Each actor opens a handle, increments through it and closes it, folding its cell in. */
+    @JCStressTest
+    @Description("PerThreadCounter handles opened, written and closed at once lose nothing")
+    @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments counted")
+    @Outcome(expect = FORBIDDEN, desc = "an increment was lost or counted twice")
+    @State
+    public static class PerThreadHandles {
+        private final PerThreadCounter counter = new PerThreadCounter();
+
+        @Actor
+        public void actor1() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.increment();
+            }
+        }
+
+        @Actor
+        public void actor2() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.increment();
+            }
         }
 
         @Arbiter

@@ -6,6 +6,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -143,6 +144,30 @@ public final class NeverBelowZero {
         public void writer() {
             counter.increment();
             counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** PerThreadCounter: the writer's handle increments then decrements; the reader never sees -1. */
+    @JCStressTest
+    @Description("PerThreadCounter.get() never reads below zero while each decrement follows its increment")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class PerThreadHandle {
+        private final PerThreadCounter counter = new PerThreadCounter();
+
+        @Actor
+        public void writer() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.increment();
+                writer.decrement();
+            }
         }
 
         @Actor

@@ -7,6 +7,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -25,7 +26,8 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * {@code get()} is never below a value the counter held during the call, which includes every add
  * that had returned. So at least one thread sees the other's add: {@code 0, 0} is forbidden. The
  * naive counter's plain writes can sit in a core's store buffer while the same core reads the
- * other counter, so both threads can read 0.
+ * other counter, so both threads can read 0; so can {@code PerThreadCounter}'s, whose adds are
+ * release stores on purpose (no fence on the fast path), as its javadoc states.
  *
  * <p>Outcomes seen by the proof run on 2026-11-25 (JDK 17.0.15, 2-core KVM Intel Xeon;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
@@ -154,6 +156,34 @@ public final class Visibility {
     public static class Striped {
         private final Counter a = new StripedCounter();
         private final Counter b = new StripedCounter();
+
+        @Actor
+        public void actor1(JJ_Result r) {
+            a.increment();
+            r.r1 = b.get();
+        }
+
+        @Actor
+        public void actor2(JJ_Result r) {
+            b.increment();
+            r.r2 = a.get();
+        }
+    }
+
+    /**
+     * PerThreadCounter: an add is a release store, not a fence, so both threads may read before
+     * the other's store is visible. This is the documented weaker promise.
+     */
+    @JCStressTest
+    @Description("PerThreadCounter: a release store may still sit in the writer's store buffer")
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "each saw the other's add")
+    @Outcome(id = {"0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "one read ran before the other add")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE_INTERESTING, desc = "both adds still in store buffers: allowed, as documented")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class PerThread {
+        private final Counter a = new PerThreadCounter();
+        private final Counter b = new PerThreadCounter();
 
         @Actor
         public void actor1(JJ_Result r) {

@@ -1,0 +1,160 @@
+package dev.tally.counter.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+import dev.tally.counter.Counter;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole thread-safe contract through the {@link Counter} methods (implicit handles), then the
+ * same exact totals through explicit handles, and what handles promise.
+ */
+final class PerThreadCounterTest extends ThreadSafeCounterContractTest {
+
+    @Override
+    Counter newCounter() {
+        return new PerThreadCounter();
+    }
+
+    /** {@link #write} through the writer's own handle, closed at the end. */
+    private static void writeThroughHandle(PerThreadCounter counter, int writer) {
+        try (PerThreadCounter.Writer handle = counter.writer()) {
+            for (int i = 0; i < OPS_PER_WRITER; i++) {
+                long delta = deltaOf(writer, i);
+                if (delta == 1L) {
+                    handle.increment();
+                } else if (delta == -1L) {
+                    handle.decrement();
+                } else {
+                    handle.add(delta);
+                }
+            }
+        }
+    }
+
+    @Test
+    void handlesEndOnTheExactTotalAndFreeTheirCells() throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        Race.run(WRITERS, writer -> writeThroughHandle(counter, writer));
+        assertThat(counter.get()).isEqualTo(expectedTotal());
+        assertThat(counter.cellCount()).isZero();
+    }
+
+    @Test
+    void getAndResetCountsEachHandleAddExactlyOnceWhileHandlesOpenAndClose()
+            throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        AtomicLong drained = new AtomicLong();
+        AtomicLong drains = new AtomicLong();
+        Race.runWithObserver(WRITERS, writer -> writeThroughHandle(counter, writer),
+                writersRunning -> {
+                    while (writersRunning.getAsBoolean()) {
+                        drained.addAndGet(counter.getAndReset());
+                        drains.incrementAndGet();
+                    }
+                });
+        assertThat(drains.get()).as("drains while the writers ran").isPositive();
+        assertThat(drained.get() + counter.get()).isEqualTo(expectedTotal());
+    }
+
+    @Test
+    void manyShortLivedThreadsClosingTheirHandlesLoseNothing() throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        for (int round = 0; round < 50; round++) {
+            Race.run(WRITERS, writer -> {
+                try (PerThreadCounter.Writer handle = counter.writer()) {
+                    for (int i = 0; i < 1_000; i++) {
+                        handle.increment();
+                    }
+                }
+            });
+        }
+        assertThat(counter.get()).isEqualTo(50L * WRITERS * 1_000);
+        assertThat(counter.cellCount()).isZero();
+    }
+
+    @Test
+    void handlesDroppedWithoutCloseAreFoldedInOnceCollected() throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        for (int round = 0; round < 50; round++) {
+            Race.run(WRITERS, writer -> {
+                PerThreadCounter.Writer handle = counter.writer();
+                for (int i = 0; i < 1_000; i++) {
+                    handle.increment();
+                }
+            });
+        }
+        long expected = 50L * WRITERS * 1_000;
+        assertThat(counter.get()).as("before collection").isEqualTo(expected);
+        // The cleaner folds each dropped handle after the collector finds it unreachable; ask for
+        // collections until every cell is gone, within a bound.
+        for (int i = 0; i < 200 && counter.cellCount() > 0; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertThat(counter.cellCount()).as("cells left after collection").isZero();
+        assertThat(counter.get()).as("after folding").isEqualTo(expected);
+    }
+
+    @Test
+    void aHandleUsedFromAnotherThreadThrowsNamingBothThreads() throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        PerThreadCounter.Writer handle = counter.writer();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread intruder = new Thread(() -> {
+            try {
+                handle.increment();
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+        }, "intruder");
+        intruder.start();
+        intruder.join();
+        assertThat(thrown.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("intruder")
+                .hasMessageContaining(Thread.currentThread().getName());
+        assertThat(counter.get()).isZero();
+        handle.close();
+    }
+
+    @Test
+    void aClosedHandleRejectsAddsAndClosingTwiceDoesNothing() {
+        PerThreadCounter counter = new PerThreadCounter();
+        PerThreadCounter.Writer handle = counter.writer();
+        handle.add(7);
+        handle.close();
+        handle.close();
+        assertThatIllegalStateException().isThrownBy(() -> handle.add(1))
+                .withMessageContaining("closed");
+        assertThat(counter.get()).isEqualTo(7);
+    }
+
+    @Test
+    void aHandleWrapsOnOverflowLikeLong() {
+        PerThreadCounter counter = new PerThreadCounter();
+        try (PerThreadCounter.Writer handle = counter.writer()) {
+            handle.add(Long.MAX_VALUE);
+            handle.increment();
+        }
+        assertThat(counter.get()).isEqualTo(Long.MIN_VALUE);
+    }
+
+    @Test
+    void drainsAndClosesTogetherCountEveryAddOnce() {
+        PerThreadCounter counter = new PerThreadCounter();
+        PerThreadCounter.Writer first = counter.writer();
+        first.add(5);
+        assertThat(counter.getAndReset()).isEqualTo(5);
+        first.add(3);
+        first.close();
+        PerThreadCounter.Writer second = counter.writer();
+        second.add(-1);
+        assertThat(counter.getAndReset()).isEqualTo(2);
+        assertThat(counter.get()).isZero();
+        second.close();
+        assertThat(counter.get()).isZero();
+    }
+}
