@@ -71,11 +71,16 @@ public final class BenchMain {
         }
 
         List<Footprint.Row> footprint = Footprint.measure();
+        Footprint.WriterCost writerCost = Footprint.perThreadWriter();
         Report report = new Report(Measurements.of(results));
         String machine = machine();
         report.incrementChart(out.resolve("increment.png"),
                 "Increment cost, " + machine + (full ? "" : " (SMOKE RUN: not a timing)"));
-        String md = markdown(report, footprint, machine, full);
+        String md = markdown(report, footprint, machine, full) + String.format(Locale.ROOT,
+                "%nOne live `PerThreadCounter` writer keeps %d bytes: %d for its cell and its slot "
+                        + "in the counter, %d for the handle, %d for its `Cleaner` registration.%n",
+                writerCost.total(), writerCost.cellAndSlot(), writerCost.handle(),
+                writerCost.cleanerRegistration());
         Files.writeString(out.resolve("results.md"), md);
         System.out.println(md);
         System.out.println("Wrote " + out.toAbsolutePath());

@@ -13,6 +13,15 @@ final class Contention {
 
     /** Runs {@code increment} {@code times} times on each of {@link #THREADS} threads at once. */
     static void hammer(Runnable increment, int times) {
+        run(() -> {
+            for (int i = 0; i < times; i++) {
+                increment.run();
+            }
+        });
+    }
+
+    /** Runs {@code body} on each of {@link #THREADS} threads, released together; waits for all. */
+    static void run(Runnable body) {
         CountDownLatch start = new CountDownLatch(1);
         Thread[] threads = new Thread[THREADS];
         for (int t = 0; t < THREADS; t++) {
@@ -23,9 +32,7 @@ final class Contention {
                     Thread.currentThread().interrupt();
                     return;
                 }
-                for (int i = 0; i < times; i++) {
-                    increment.run();
-                }
+                body.run();
             });
             threads[t].start();
         }

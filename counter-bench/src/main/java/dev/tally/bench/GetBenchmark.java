@@ -1,7 +1,10 @@
 package dev.tally.bench;
 
 import dev.tally.counter.impl.AtomicCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,6 +33,9 @@ public class GetBenchmark {
 
     private final AtomicCounter atomic = new AtomicCounter();
     private final StripedCounter striped = new StripedCounter();
+    private final PerThreadCounter perThread = new PerThreadCounter();
+    /** Kept open, so that the per-thread counter reads 4 live cells. */
+    private final List<PerThreadCounter.Writer> liveWriters = new CopyOnWriteArrayList<>();
     private final AtomicLong atomicLong = new AtomicLong();
     private final LongAdder longAdder = new LongAdder();
     private final Counter jctools = CountersFactory.createFixedSizeStripedCounter(Peers.JCTOOLS_STRIPES);
@@ -39,6 +45,13 @@ public class GetBenchmark {
     public void populate() {
         Contention.hammer(atomic::increment, INCREMENTS);
         Contention.hammer(striped::increment, INCREMENTS);
+        Contention.run(() -> {
+            PerThreadCounter.Writer writer = perThread.writer();
+            liveWriters.add(writer);
+            for (int i = 0; i < INCREMENTS; i++) {
+                writer.increment();
+            }
+        });
         Contention.hammer(atomicLong::incrementAndGet, INCREMENTS);
         Contention.hammer(longAdder::increment, INCREMENTS);
         Contention.hammer(jctools::inc, INCREMENTS);
@@ -54,6 +67,12 @@ public class GetBenchmark {
     @Benchmark
     public long tallyStriped() {
         return striped.get();
+    }
+
+    /** tally's per-thread counter with 4 live writers' cells. */
+    @Benchmark
+    public long tallyPerThread() {
+        return perThread.get();
     }
 
     /** The JDK's {@code AtomicLong.get()}. */

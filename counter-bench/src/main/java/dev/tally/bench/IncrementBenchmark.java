@@ -2,6 +2,7 @@ package dev.tally.bench;
 
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -14,10 +15,13 @@ import org.jctools.counters.CountersFactory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.CompilerControl;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The cost of one increment of a counter shared by every benchmark thread, for each tally counter
@@ -34,6 +38,7 @@ public class IncrementBenchmark {
     private final LockingCounter locking = new LockingCounter();
     private final AtomicCounter atomic = new AtomicCounter();
     private final StripedCounter striped = new StripedCounter();
+    private final PerThreadCounter perThread = new PerThreadCounter();
 
     private long plain;
     private final Object monitor = new Object();
@@ -72,6 +77,36 @@ public class IncrementBenchmark {
     @Benchmark
     public void tallyStriped() {
         striped.increment();
+    }
+
+    /** tally's per-thread counter through {@code Counter.increment()}: a ThreadLocal look-up. */
+    @Benchmark
+    public void tallyPerThread() {
+        perThread.increment();
+    }
+
+    /** tally's per-thread counter through the thread's own handle: no atomic instruction. */
+    @Benchmark
+    public void tallyPerThreadWriter(Handle handle) {
+        handle.writer.increment();
+    }
+
+    /** One benchmark thread's handle on the shared {@link PerThreadCounter}, kept for the trial. */
+    @State(Scope.Thread)
+    public static class Handle {
+        PerThreadCounter.Writer writer;
+
+        /** Runs on the benchmark thread that will use the handle. */
+        @Setup(Level.Trial)
+        public void open(IncrementBenchmark shared) {
+            writer = shared.perThread.writer();
+        }
+
+        /** Runs on the same thread, so the owner check passes. */
+        @TearDown(Level.Trial)
+        public void close() {
+            writer.close();
+        }
     }
 
     /**

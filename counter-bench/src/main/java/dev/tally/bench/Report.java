@@ -24,6 +24,8 @@ final class Report {
         {"tallyLocking", "rawReentrantLock"},
         {"tallyAtomic", "jdkAtomicLong"},
         {"tallyStriped", "jdkLongAdder"},
+        {"tallyPerThread", "jdkLongAdder"},
+        {"tallyPerThreadWriter", "plainLongNotInlined"},
         {"plainLong", null},
         {"plainLongNotInlined", null},
         {"rawSynchronized", null},
@@ -36,6 +38,7 @@ final class Report {
     static final String[][] GET = {
         {"tallyAtomic", "jdkAtomicLong"},
         {"tallyStriped", "jdkLongAdder"},
+        {"tallyPerThread", "jdkLongAdder"},
         {"jdkAtomicLong", null},
         {"jdkLongAdder", null},
         {"jctoolsStriped", null},

@@ -284,7 +284,15 @@ public final class PerThreadCounter implements Counter {
     }
 
     /** The cleaning action: refers to the cell and the counter, never to the handle. */
-    private record Retire(PerThreadCounter counter, PerThreadCell cell) implements Runnable {
+    private static final class Retire implements Runnable {
+        private final PerThreadCounter counter;
+        private final PerThreadCell cell;
+
+        Retire(PerThreadCounter counter, PerThreadCell cell) {
+            this.counter = counter;
+            this.cell = cell;
+        }
+
         @Override
         public void run() {
             counter.retire(cell);
