@@ -28,16 +28,16 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [1] 11,380,909 interesting; [2] 11,023,113 interesting; [3] 235,648,226
- * Synchronized:           [3] 73,998,488
- * Locking:                [3] 42,152,088
- * Atomic:                 [3] 101,636,248
- * Striped:                [3] 51,316,888
- * UnsynchronizedNegative: [-1] 11,502,783 interesting; [1] 245,086,802; [2] 11,057,543 interesting
- * SynchronizedNegative:   [1] 73,732,248
- * LockingNegative:        [1] 43,411,608
- * AtomicNegative:         [1] 101,042,328
- * StripedNegative:        [1] 48,019,608
+ * Unsynchronized:         [1] 10,335,422 interesting; [2] 9,979,949 interesting; [3] 206,330,797
+ * Synchronized:           [3] 71,919,768
+ * Locking:                [3] 39,407,768
+ * Atomic:                 [3] 90,587,288
+ * Striped:                [3] 42,090,648
+ * UnsynchronizedNegative: [-1] 10,355,476 interesting; [1] 209,141,364; [2] 10,016,528 interesting
+ * SynchronizedNegative:   [1] 70,475,928
+ * LockingNegative:        [1] 39,305,368
+ * AtomicNegative:         [1] 94,724,248
+ * StripedNegative:        [1] 42,950,808
  * </pre>
  */
 public final class DeltaRace {

@@ -31,13 +31,15 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0, 0] 10,439,109 interesting; [0, 2] 1,026 interesting;
- *                         [0, 3] 73,776,813; [1, 0] 2,684 interesting; [1, 2] 211;
- *                         [1, 3] 5,297 interesting; [3, 0] 79,148,068
- * Synchronized:           [0, 3] 79,679,412; [1, 2] 600,602; [3, 0] 7,429,834
- * Locking:                [0, 3] 48,159,877; [1, 2] 308,684; [3, 0] 7,323,207
- * Atomic:                 [0, 3] 72,326,977; [1, 2] 2,832,236; [3, 0] 13,973,995
- * Striped:                [0, 3] 24,683,895; [1, 2] 1,166,014; [3, 0] 20,080,739
+ * Unsynchronized:         [0, 0] 10,961,286 interesting; [0, 2] 1,177 interesting;
+ *                         [0, 3] 69,026,290; [1, 0] 3,370 interesting; [1, 2] 204;
+ *                         [1, 3] 5,616 interesting; [3, 0] 76,749,985
+ * Synchronized:           [0, 3] 71,783,581; [1, 2] 509,087; [3, 0] 7,665,500
+ * Locking:                [0, 3] 44,753,167; [1, 2] 279,498; [3, 0] 6,867,903
+ * Atomic:                 [0, 3] 69,168,204; [1, 2] 2,513,832; [3, 0] 13,775,012
+ * Striped:                [0, 3] 17,629,798; [1, 2] 1,605,419; [3, 0] 17,663,751
+ * PerThreadHandle:        [0, 3] 21,199,109; [1, 2] 2,919; [3, 0] 1,780,780
+ * PerThreadHandleReader:  [0, 3] 20,133,623; [1, 3] 5,271; [3, 3] 1,922,314
  * </pre>
  * The naive {@code 0, 0}: the drain read 0 before both adds and wrote its 0 after them, so both
  * were lost; {@code 1, 3}: the add of 2 read 1 before the drain zeroed it, so the 1 was counted

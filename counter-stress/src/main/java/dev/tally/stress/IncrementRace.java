@@ -29,11 +29,13 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [1] 19,723,305 interesting; [2] 259,464,303
- * Synchronized:           [2] 72,360,088
- * Locking:                [2] 42,909,848
- * Atomic:                 [2] 100,561,048
- * Striped:                [2] 52,258,968
+ * Unsynchronized:         [1] 17,588,890 interesting; [2] 222,256,638
+ * Synchronized:           [2] 71,766,168
+ * Locking:                [2] 39,458,968
+ * Atomic:                 [2] 94,877,848
+ * Striped:                [2] 43,554,968
+ * PerThread:              [2] 4,848,494
+ * PerThreadHandles:       [2] 8,226,968
  * </pre>
  */
 public final class IncrementRace {

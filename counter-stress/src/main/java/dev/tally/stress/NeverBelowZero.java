@@ -28,11 +28,12 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0] 392,816,654; [1] 4,234
- * Synchronized:           [0] 98,734,354; [1] 628,614
- * Locking:                [0] 75,043,767; [1] 306,401
- * Atomic:                 [0] 208,493,348; [1] 396,660
- * Striped:                [0] 63,894,177; [1] 212,471
+ * Unsynchronized:         [0] 330,367,771; [1] 9,597
+ * Synchronized:           [0] 90,382,395; [1] 522,333
+ * Locking:                [0] 71,311,864; [1] 280,224
+ * Atomic:                 [0] 182,035,499; [1] 322,669
+ * Striped:                [0] 64,747,526; [1] 239,762
+ * PerThreadHandle:        [0] 22,525,832; [1] 6,416
  * </pre>
  * The naive counter almost never shows 1: once compiled, {@code count += 1} followed by
  * {@code count -= 1} on a plain field folds into nothing, so there is rarely a 1 to see.

@@ -25,14 +25,14 @@ public final class StressMain {
 
     /**
      * One JVM configuration (C2 only; with and without biased locking where the JVM has it), each
-     * test in a single forked JVM: about 80 seconds for the 30 tests on two cores.
+     * test in a single forked JVM: about 95 seconds for the 36 tests on two cores.
      */
     private static final List<String> GATE = List.of("-m", "quick", "-sc", "false",
             "-jvmArgs", "-XX:-TieredCompilation", "-r", "jcstress-gate");
 
     /**
      * Interpreter, C1, C2 and C2 with stress flags (each with and without biased locking where the
-     * JVM has it), each in its own fork: about six minutes on two cores.
+     * JVM has it), each in its own fork: about eight minutes on two cores.
      */
     private static final List<String> PROOF = List.of("-m", "quick", "-sc", "false",
             "-r", "jcstress-report");

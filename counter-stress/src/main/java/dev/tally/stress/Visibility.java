@@ -33,11 +33,14 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0, 0] 57,452,702 interesting; [0, 1] 30,030,566; [1, 0] 29,279,269; [1, 1] 18,671
- * Synchronized:           [0, 1] 16,383,367; [1, 0] 19,135,604; [1, 1] 4,738,717
- * Locking:                [0, 1] 13,009,466; [1, 0] 13,412,270; [1, 1] 3,237,552
- * Atomic:                 [0, 1] 26,492,958; [1, 0] 15,892,519; [1, 1] 5,501,011
- * Striped:                [0, 1] 14,223,690; [1, 0] 11,240,827; [1, 1] 3,068,371
+ * Unsynchronized:         [0, 0] 48,677,205 interesting; [0, 1] 28,092,630; [1, 0] 25,916,666;
+ *                         [1, 1] 24,947
+ * Synchronized:           [0, 1] 20,240,337; [1, 0] 20,219,279; [1, 1] 3,955,512
+ * Locking:                [0, 1] 12,187,160; [1, 0] 12,515,644; [1, 1] 2,898,244
+ * Atomic:                 [0, 1] 26,834,219; [1, 0] 14,369,178; [1, 1] 5,013,971
+ * Striped:                [0, 1] 12,130,438; [1, 0] 10,779,317; [1, 1] 2,970,973
+ * PerThread:              [0, 0] 492 interesting; [0, 1] 3,061,758; [1, 0] 1,539,820;
+ *                         [1, 1] 51,320
  * </pre>
  */
 public final class Visibility {

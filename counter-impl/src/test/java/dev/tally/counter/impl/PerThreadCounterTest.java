@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import dev.tally.counter.Counter;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -47,17 +46,7 @@ final class PerThreadCounterTest extends ThreadSafeCounterContractTest {
     void getAndResetCountsEachHandleAddExactlyOnceWhileHandlesOpenAndClose()
             throws InterruptedException {
         PerThreadCounter counter = new PerThreadCounter();
-        AtomicLong drained = new AtomicLong();
-        AtomicLong drains = new AtomicLong();
-        Race.runWithObserver(WRITERS, writer -> writeThroughHandle(counter, writer),
-                writersRunning -> {
-                    while (writersRunning.getAsBoolean()) {
-                        drained.addAndGet(counter.getAndReset());
-                        drains.incrementAndGet();
-                    }
-                });
-        assertThat(drains.get()).as("drains while the writers ran").isPositive();
-        assertThat(drained.get() + counter.get()).isEqualTo(expectedTotal());
+        assertDrainsCountEachAddOnce(counter, writer -> writeThroughHandle(counter, writer));
     }
 
     @Test

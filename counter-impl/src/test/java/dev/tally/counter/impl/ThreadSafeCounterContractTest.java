@@ -59,9 +59,18 @@ abstract class ThreadSafeCounterContractTest extends CounterContractTest {
     @Test
     void getAndResetCountsEachAddExactlyOnceWhileWritersRun() throws InterruptedException {
         Counter counter = newCounter();
+        assertDrainsCountEachAddOnce(counter, writer -> write(counter, writer));
+    }
+
+    /**
+     * Runs {@code writer} on {@link #WRITERS} threads beside a thread that drains in a loop, then
+     * asserts that the drains plus what remains equal {@link #expectedTotal()} exactly.
+     */
+    static void assertDrainsCountEachAddOnce(Counter counter, Race.Body writer)
+            throws InterruptedException {
         AtomicLong drained = new AtomicLong();
         AtomicLong drains = new AtomicLong();
-        Race.runWithObserver(WRITERS, writer -> write(counter, writer), writersRunning -> {
+        Race.runWithObserver(WRITERS, writer, writersRunning -> {
             while (writersRunning.getAsBoolean()) {
                 drained.addAndGet(counter.getAndReset());
                 drains.incrementAndGet();
