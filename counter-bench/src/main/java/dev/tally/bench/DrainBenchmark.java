@@ -1,14 +1,6 @@
 package dev.tally.bench;
 
-import dev.tally.counter.impl.AtomicCounter;
-import dev.tally.counter.impl.LockingCounter;
-import dev.tally.counter.impl.StripedCounter;
-import dev.tally.counter.impl.SynchronizedCounter;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import org.jctools.counters.Counter;
-import org.jctools.counters.CountersFactory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Group;
@@ -26,15 +18,7 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Group)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-public class DrainBenchmark {
-
-    private final SynchronizedCounter tallySynchronized = new SynchronizedCounter();
-    private final LockingCounter tallyLocking = new LockingCounter();
-    private final AtomicCounter tallyAtomic = new AtomicCounter();
-    private final StripedCounter tallyStriped = new StripedCounter();
-    private final AtomicLong jdkAtomicLong = new AtomicLong();
-    private final LongAdder jdkLongAdder = new LongAdder();
-    private final Counter jctoolsStriped = CountersFactory.createFixedSizeStripedCounter(Peers.JCTOOLS_STRIPES);
+public class DrainBenchmark extends GroupCounters {
 
     /** Three writers of tallySynchronized. */
     @Benchmark
