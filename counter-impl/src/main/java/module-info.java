@@ -1,5 +1,5 @@
 /**
- * The tally counters: one unsynchronized baseline, two locking and two lock-free implementations
+ * The tally counters: one unsynchronized baseline, two locking and three lock-free implementations
  * of {@code dev.tally.counter.Counter}. Depends on nothing but the JDK and {@code dev.tally.counter}.
  */
 module dev.tally.counter.impl {

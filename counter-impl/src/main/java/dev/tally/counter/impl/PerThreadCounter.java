@@ -28,12 +28,14 @@ import java.util.concurrent.locks.StampedLock;
  * threads leave nothing behind. A handle dropped without {@code close()} (its thread died, or it
  * was forgotten) is folded in the same way once the garbage collector finds it unreachable, through
  * a {@link Cleaner}: late, but never lost. One cell is live per open handle, with no bound; each
- * costs a padded cell, the handle and its cleaner registration (see counter-bench's footprint).
+ * costs 252 bytes by JOL: the padded cell and its slot (148), the handle (32) and its cleaner
+ * registration (72).
  *
  * <p>The {@link Counter} methods work from any thread without a handle: {@link #add(long)} finds
- * the calling thread's own implicit handle through a {@code ThreadLocal}, which costs a hash
- * look-up per call (several nanoseconds, slower than {@link StripedCounter}); keep a handle where
- * speed matters.
+ * the calling thread's own implicit handle through a {@code ThreadLocal}, a look-up per call:
+ * 2.1 ns per increment against 1.9 ns through a handle (JMH, 2026-11-25, JDK 17, 2-core Xeon). A
+ * handle also lets a thread free its cell when it is done; an implicit one is freed only after
+ * its thread has died and been collected.
  *
  * <h2>Guarantees</h2>
  * <ul>

@@ -53,10 +53,11 @@ final class Stripe extends StripePadAfter {
     /**
      * Records {@code writer} as the last thread to write this stripe, given the {@code last}
      * writer read just before the atomic add; returns whether that was another thread. A plain
-     * field on the cells' own cache line: reading it before the atomic add lets the load overlap
-     * the add instead of waiting behind it (measured: 6.2 ns per increment read after, 4.7 before),
-     * and it is stored only when the writer changes. It is a hint for spreading threads out, never
-     * part of the count, so a racy read or a lost store costs at most one missed or extra signal.
+     * field on the cells' own cache line, stored only when the writer changes. It is a hint for
+     * spreading threads out, never part of the count, so a racy read or a lost store costs at
+     * most one missed or extra signal. Measured with JMH on 2026-11-25 (JDK 17, 2-core Xeon):
+     * about 1.5 ns of the 6.2 ns an increment costs, the same whether read before or after the
+     * atomic add.
      */
     private boolean claim(long last, long writer) {
         if (last == writer) {

@@ -50,8 +50,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * </ul>
  *
  * <h2>Memory</h2>
- * Each stripe is one object of 128 bytes, most of it padding against false sharing. A new counter
- * holds one stripe (about 200 bytes in all); stripes are added only under contention, up to the
+ * Each stripe is one object of 136 bytes, most of it padding against false sharing. A new counter
+ * holds one stripe (216 bytes in all, by JOL); stripes are added only under contention, up to the
  * bound, and never removed.
  */
 public final class StripedCounter implements Counter {

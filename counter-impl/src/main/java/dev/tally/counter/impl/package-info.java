@@ -20,6 +20,9 @@
  *     <tr><td>{@link dev.tally.counter.impl.StripedCounter}</td><td>yes</td>
  *         <td>a lower bound: never below a value held during the call</td>
  *         <td>lock-free</td></tr>
+ *     <tr><td>{@link dev.tally.counter.impl.PerThreadCounter}</td><td>yes; each handle belongs
+ *         to one thread</td><td>the same lower bound, an add counting once its store is
+ *         visible</td><td>handle adds wait-free; reads and drains may block</td></tr>
  *   </tbody>
  * </table>
  */
