@@ -1,0 +1,287 @@
+package dev.tally.counter.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.assertThatNullPointerException;
+
+import io.lettuce.core.RedisURI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+final class RedisCounterTest {
+
+    private static TestRedis redis;
+
+    @BeforeAll
+    static void startServer() {
+        redis = new TestRedis(false);
+    }
+
+    @AfterAll
+    static void stopServer() {
+        redis.close();
+    }
+
+    private static String name(TestInfo test) {
+        return test.getDisplayName();
+    }
+
+    @Test
+    void flushAppliesEveryEarlierAddOnTheServer(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build()) {
+            counter.add(5);
+            counter.add(-2);
+            counter.increment();
+            counter.flush();
+            assertThat(redis.value(name(test))).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void getReadsItsOwnWritesAtOnce(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build()) {
+            counter.add(41);
+            assertThat(counter.get()).isEqualTo(41);
+            counter.increment();
+            assertThat(counter.get()).isEqualTo(42);
+        }
+    }
+
+    @Test
+    void countersWithTheSameNameShareOneValue(TestInfo test) {
+        try (RedisCounter a = redis.counter(name(test)).build();
+                RedisCounter b = redis.counter(name(test)).build()) {
+            a.add(10);
+            b.add(-3);
+            a.flush();
+            assertThat(b.get()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void theFlusherSendsAddsWithinItsInterval(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).build()) {
+            counter.add(7);
+            awaitValue(name(test), 7);
+        }
+    }
+
+    @Test
+    void reachingTheThresholdFlushesBeforeTheInterval(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test))
+                .flushInterval(Duration.ofHours(1)).flushThreshold(100).build()) {
+            counter.add(150);
+            awaitValue(name(test), 150);
+            for (int i = 0; i < 1000; i++) {
+                counter.add(1);   // small adds: about one in 64 checks the pending amount
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (redis.value(name(test)) < 250 && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
+            }
+            assertThat(redis.value(name(test))).isBetween(250L, 1150L);
+        }
+    }
+
+    @Test
+    void closeSendsWhatIsPendingAndIsIdempotent(TestInfo test) {
+        RedisCounter counter = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build();
+        counter.add(3);
+        counter.close();
+        counter.close();
+        assertThat(redis.value(name(test))).isEqualTo(3);
+        assertThatIllegalStateException().isThrownBy(() -> counter.add(1)).withMessageContaining("closed");
+        assertThatIllegalStateException().isThrownBy(counter::get).withMessageContaining("closed");
+        assertThat(flusherThreads(name(test))).isZero();
+    }
+
+    @Test
+    void aRetriedBatchIsAppliedOnce(TestInfo test) {
+        try (Exchange exchange = new Exchange(redis.client, redis.server.uri(), name(test), "c1",
+                Duration.ofSeconds(2))) {
+            assertThat(exchange.add(1, 5)).isEqualTo(5);
+            assertThat(exchange.add(1, 5)).isEqualTo(5);
+            assertThat(exchange.add(2, 5)).isEqualTo(10);
+            assertThat(exchange.add(1, 5)).as("an old seq replayed late").isEqualTo(10);
+        }
+    }
+
+    @Test
+    void seqsCompareAsNumbersNotAsStrings(TestInfo test) {
+        try (Exchange exchange = new Exchange(redis.client, redis.server.uri(), name(test), "c1",
+                Duration.ofSeconds(2))) {
+            exchange.add(9, 1);
+            assertThat(exchange.add(10, 1)).as("10 is newer than 9").isEqualTo(2);
+            assertThat(exchange.add(9_007_199_254_740_993L, 1)).as("beyond a double's 2^53").isEqualTo(3);
+            assertThat(exchange.add(9_007_199_254_740_992L, 1)).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aRetriedDrainReturnsItsFirstResultAndTakesNothingLater(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).build()) {
+            counter.add(5);
+            assertThat(counter.getAndReset("d1")).isEqualTo(5);
+            counter.add(2);
+            assertThat(counter.getAndReset("d1")).isEqualTo(5);
+            assertThat(counter.get()).isEqualTo(2);
+            assertThat(counter.getAndReset()).isEqualTo(2);
+            assertThat(counter.get()).isZero();
+        }
+    }
+
+    @Test
+    void valuesBeyondADoubleStayExact(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).build()) {
+            counter.add(9_007_199_254_740_993L);
+            counter.add(2);
+            assertThat(counter.get()).isEqualTo(9_007_199_254_740_995L);
+            assertThat(counter.getAndReset()).isEqualTo(9_007_199_254_740_995L);
+        }
+    }
+
+    @Test
+    void overflowWrapsAsLongArithmeticDoes(TestInfo test) {
+        String key = "tally:{" + name(test) + "}:value";
+        try (RedisCounter counter = redis.counter(name(test)).build()) {
+            redis.commands().set(key, Long.toString(Long.MAX_VALUE));
+            counter.increment();
+            assertThat(counter.get()).isEqualTo(Long.MIN_VALUE);
+            counter.decrement();
+            assertThat(counter.get()).isEqualTo(Long.MAX_VALUE);
+            redis.commands().set(key, Long.toString(Long.MIN_VALUE));
+            counter.add(Long.MIN_VALUE);
+            assertThat(counter.get()).isZero();
+            redis.commands().set(key, Long.toString(Long.MAX_VALUE));
+            counter.add(Long.MAX_VALUE);
+            assertThat(counter.get()).isEqualTo(-2);
+            redis.commands().set(key, Long.toString(-2));
+            counter.add(Long.MIN_VALUE);
+            assertThat(counter.get()).isEqualTo(Long.MAX_VALUE - 1);
+        }
+    }
+
+    @Test
+    void aLostScriptCacheIsLoadedAgain(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).build()) {
+            counter.add(1);
+            counter.flush();
+            redis.commands().scriptFlush();
+            counter.add(1);
+            assertThat(counter.get()).isEqualTo(2);
+            redis.commands().scriptFlush();
+            assertThat(counter.getAndReset()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void drainsCountEachAddExactlyOnceAcrossCountersAndThreads(TestInfo test) throws Exception {
+        int writers = 4;
+        int perWriter = 20_000;
+        List<RedisCounter> counters = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            counters.add(redis.counter(name(test)).flushInterval(Duration.ofMillis(5)).build());
+        }
+        AtomicLong expected = new AtomicLong();
+        AtomicLong drained = new AtomicLong();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            RedisCounter counter = counters.get(w % 2);
+            int seed = w;
+            threads.add(new Thread(() -> {
+                awaitQuietly(start);
+                long sum = 0;
+                for (int i = 0; i < perWriter; i++) {
+                    long delta = (i + seed) % 7 - 2;     // -2..4, both signs
+                    counter.add(delta);
+                    sum += delta;
+                }
+                expected.addAndGet(sum);
+            }));
+        }
+        Thread drainer = new Thread(() -> {
+            awaitQuietly(start);
+            int drains = 0;
+            while (writing.get() || drains < 3) {
+                drained.addAndGet(counters.get(drains % 2).getAndReset());
+                drains++;
+            }
+        });
+        threads.forEach(Thread::start);
+        drainer.start();
+        start.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        writing.set(false);
+        drainer.join();
+        for (RedisCounter counter : counters) {
+            counter.close();
+        }
+        assertThat(drained.get() + redis.value(name(test))).isEqualTo(expected.get());
+        assertThat(expected.get()).isNotZero();
+    }
+
+    @Test
+    void badSettingsAreRejectedBeforeAnythingStarts() {
+        RedisURI uri = redis.server.uri();
+        assertThatNullPointerException().isThrownBy(() -> RedisCounter.builder(null, uri, "bad"))
+                .withMessage("client");
+        assertThatNullPointerException().isThrownBy(() -> RedisCounter.builder(redis.client, null, "bad"))
+                .withMessage("server");
+        assertThatNullPointerException().isThrownBy(() -> RedisCounter.builder(redis.client, uri, null))
+                .withMessage("name");
+        assertThatIllegalArgumentException().isThrownBy(() -> RedisCounter.builder(redis.client, uri, ""))
+                .withMessageContaining("name");
+        RedisCounter.Builder builder = RedisCounter.builder(redis.client, uri, "bad");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.flushInterval(Duration.ZERO))
+                .withMessageContaining("flushInterval").withMessageContaining("PT0S");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.flushInterval(Duration.ofMillis(-5)))
+                .withMessageContaining("PT-0.005S");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.flushThreshold(0))
+                .withMessageContaining("flushThreshold").withMessageContaining("0");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.commandTimeout(Duration.ofSeconds(-1)))
+                .withMessageContaining("commandTimeout");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.stalenessLimit(Duration.ofSeconds(-1)))
+                .withMessageContaining("stalenessLimit");
+        assertThat(flusherThreads("bad")).as("no builder started a thread").isZero();
+        try (RedisCounter built = redis.counter("bad").build()) {
+            assertThatIllegalArgumentException().isThrownBy(() -> built.getAndReset(""))
+                    .withMessageContaining("drainId");
+            assertThat(flusherThreads("bad")).isOne();
+        }
+    }
+
+    private static void awaitValue(String name, long expected) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (redis.value(name) != expected && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
+        }
+        assertThat(redis.value(name)).isEqualTo(expected);
+    }
+
+    private static long flusherThreads(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("tally-redis-flusher-" + name)).count();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.tally.counter.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+
+/**
+ * A server, a client that reconnects every 50 ms (Lettuce's default backs off to 30 s, longer
+ * than a test should wait after a restart) and a plain connection for checking the keys.
+ */
+final class TestRedis implements AutoCloseable {
+
+    final RedisServer server;
+    final RedisClient client;
+    private StatefulRedisConnection<String, String> raw;
+
+    TestRedis(boolean appendOnly) {
+        this.server = RedisServer.start(appendOnly);
+        this.client = RedisClient.create(ClientResources.builder()
+                .reconnectDelay(Delay.constant(Duration.ofMillis(50))).build());
+    }
+
+    /** A builder for a counter on this server, flushing every 20 ms. */
+    RedisCounter.Builder counter(String name) {
+        return RedisCounter.builder(client, server.uri(), name).flushInterval(Duration.ofMillis(20));
+    }
+
+    /** Plain commands on this server, for reading and setting keys behind a counter's back. */
+    RedisCommands<String, String> commands() {
+        if (raw == null || !raw.isOpen()) {
+            raw = client.connect(server.uri());
+        }
+        return raw.sync();
+    }
+
+    /** The value key of the counter named {@code name}, as a number (0 when absent). */
+    long value(String name) {
+        String v = commands().get("tally:{" + name + "}:value");
+        return v == null ? 0L : Long.parseLong(v);
+    }
+
+    @Override
+    public void close() {
+        if (raw != null) {
+            raw.close();
+        }
+        ClientResources resources = client.getResources();
+        client.shutdown();
+        resources.shutdown();
+        server.close();
+    }
+}
