@@ -1,0 +1,81 @@
+package dev.tally.counter.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Several worker JVMs against one real server: exact totals, and what a killed worker costs. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+final class MultiProcessTest {
+
+    private static TestRedis redis;
+
+    @BeforeAll
+    static void startServer() {
+        redis = new TestRedis(false);
+    }
+
+    @AfterAll
+    static void stopServer() {
+        redis.close();
+    }
+
+    @Test
+    void drainsAndTheFinalValueAddUpToEveryWorkersAddsExactly() throws Exception {
+        int workers = 4;
+        int adds = 200_000;
+        List<Process> processes = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            processes.add(CounterWorker.launch("counter", redis.server.uri(), "multi", w, adds));
+        }
+        long drained = 0;
+        int drains = 0;
+        try (RedisCounter drainer = redis.counter("multi").build()) {
+            while (processes.stream().anyMatch(Process::isAlive) || drains < 3) {
+                drained += drainer.getAndReset();
+                drains++;
+            }
+        }
+        long expected = 0;
+        for (int w = 0; w < workers; w++) {
+            Process p = processes.get(w);
+            assertThat(p.waitFor()).as("worker %d exit code", w).isZero();
+            assertThat(lines(p)).containsExactly("sum=" + CounterWorker.sum(w, adds));
+            expected += CounterWorker.sum(w, adds);
+        }
+        assertThat(drains).isGreaterThan(3);
+        assertThat(drained + redis.value("multi")).isEqualTo(expected);
+    }
+
+    @Test
+    void aKilledWorkerLosesOnlyWhatItHadNotFlushed() throws Exception {
+        Process worker = CounterWorker.launch("crash", redis.server.uri(), "crash", 0, 10_000);
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8))) {
+            String flushed = out.readLine();
+            assertThat(flushed).isEqualTo("flushed=" + CounterWorker.sum(0, 10_000));
+            assertThat(out.readLine()).isEqualTo("pending");
+            ProcessHandle.of(worker.pid()).ifPresent(ProcessHandle::destroyForcibly);   // kill -9
+            assertThat(worker.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        }
+        assertThat(worker.exitValue()).isEqualTo(137);
+        assertThat(redis.value("crash")).isEqualTo(CounterWorker.sum(0, 10_000));
+    }
+
+    private static List<String> lines(Process p) throws IOException {
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            return out.lines().toList();
+        }
+    }
+}
