@@ -12,7 +12,6 @@ import java.time.Duration;
  * RedisCounter jobs = RedisCounter.builder(client, RedisURI.create("redis://localhost:1"), "jobs")
  *         .stalenessLimit(Duration.ZERO)   // nothing listens on port 1: fail at once
  *         .build();
- * jobs.increment();                        // kept locally
  * try {
  *     jobs.get();
  *     throw new AssertionError("unreachable");
@@ -20,6 +19,7 @@ import java.time.Duration;
  *     assert e.getMessage().contains("redis://localhost:1");
  *     assert e.age().compareTo(Duration.ZERO) >= 0;
  * }
+ * jobs.close();                            // nothing pending, so nothing to send
  * }</pre>
  */
 public final class CounterUnavailableException extends IllegalStateException {

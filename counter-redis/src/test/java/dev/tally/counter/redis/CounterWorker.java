@@ -15,6 +15,8 @@ import java.util.List;
  * <ul>
  *   <li>{@code counter PORT NAME WORKER ADDS}: adds {@code delta(WORKER, i)} for each
  *       {@code i < ADDS} through a {@link RedisCounter}, closes it, prints {@code sum=N}.</li>
+ *   <li>{@code increment PORT NAME WORKER ADDS}: increments a {@link RedisCounter} {@code ADDS}
+ *       times, closes it, prints {@code sum=ADDS}.</li>
  *   <li>{@code naive PORT NAME WORKER ADDS}: adds one at a time with {@code GET} then {@code SET}
  *       on the counter's value key, the way {@code count += 1} does it, prints {@code sum=N}.</li>
  *   <li>{@code crash PORT NAME WORKER ADDS}: adds, flushes, prints {@code flushed=N}, adds as much
@@ -70,6 +72,14 @@ final class CounterWorker {
                         }
                     }
                     System.out.println("sum=" + sum(worker, adds));
+                }
+                case "increment" -> {
+                    try (RedisCounter counter = RedisCounter.builder(client, server, name).build()) {
+                        for (int i = 0; i < adds; i++) {
+                            counter.increment();
+                        }
+                    }
+                    System.out.println("sum=" + adds);
                 }
                 case "naive" -> {
                     try (StatefulRedisConnection<String, String> connection = client.connect(server)) {

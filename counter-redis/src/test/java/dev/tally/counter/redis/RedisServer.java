@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real {@code redis-server} on loopback and a free port, for tests and the demo. The binary is
@@ -71,6 +73,22 @@ final class RedisServer implements AutoCloseable {
     /** Returns the path of the binary in use, for messages. */
     Path binary() {
         return binary;
+    }
+
+    /** Returns what the binary says of its version, such as {@code redis-server 7.0.15}. */
+    String version() {
+        try {
+            Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            Matcher v = Pattern.compile("v=(\\S+)").matcher(out);
+            return "redis-server " + (v.find() ? v.group(1) : "(version unknown)");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Kills the server with SIGKILL, by its process id, and waits until it is gone. */

@@ -1,0 +1,49 @@
+package dev.tally.counter.redis;
+
+import dev.tally.counter.impl.UsageExamples;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every example in counter-redis's javadoc, and every {@code ```java redis} block of the README,
+ * compiles and runs against a real server, with a Lettuce {@code client} in scope and
+ * {@code redis://localhost:6379} pointed at the test server.
+ */
+final class UsageExamplesTest {
+
+    private static TestRedis redis;
+
+    @TempDir
+    Path classes;
+
+    @BeforeAll
+    static void startServer() {
+        redis = new TestRedis(false);
+    }
+
+    @AfterAll
+    static void stopServer() {
+        redis.close();
+    }
+
+    @Test
+    void everyPublicTypeHasAnExample() {
+        UsageExamples.assertEveryPublicTypeHasAnExample();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyExampleCompilesAndRuns() {
+        String imports = "import dev.tally.counter.*;\nimport dev.tally.counter.redis.*;\n"
+                + "import io.lettuce.core.*;\nimport java.time.Duration;";
+        String here = "redis://127.0.0.1:" + redis.server.uri().getPort();
+        return new UsageExamples(classes, imports, "RedisClient client", redis.client)
+                .rewriting(code -> code.replace("redis://localhost:6379", here))
+                .tests("java redis").stream();
+    }
+}
