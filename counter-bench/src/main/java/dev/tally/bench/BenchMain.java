@@ -58,7 +58,7 @@ public final class BenchMain {
         List<RunResult> results = new ArrayList<>();
         for (int threads : Report.THREADS) {
             results.addAll(new Runner(settings(full)
-                    .include("\\.(IncrementBenchmark|GetBenchmark)\\.")
+                    .include("\\.(IncrementBenchmark|GetBenchmark|RedisAddBenchmark)\\.")
                     .threads(threads)
                     .build()).run());
         }
@@ -70,13 +70,17 @@ public final class BenchMain {
             ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
         }
 
+        List<RedisThroughput.Row> throughput = full
+                ? RedisThroughput.measure(3, 3_000)
+                : RedisThroughput.measure(1, 200);
         List<Footprint.Row> footprint = Footprint.measure();
         Footprint.WriterCost writerCost = Footprint.perThreadWriter();
         Report report = new Report(Measurements.of(results));
         String machine = machine();
         report.incrementChart(out.resolve("increment.png"),
                 "Increment cost, " + machine + (full ? "" : " (SMOKE RUN: not a timing)"));
-        String md = markdown(report, footprint, machine, full) + String.format(Locale.ROOT,
+        String md = markdown(report, footprint, machine, full) + redis(report, throughput, full)
+                + String.format(Locale.ROOT,
                 "%nOne live `PerThreadCounter` writer keeps %d bytes: %d for its cell and its slot "
                         + "in the counter, %d for the handle, %d for its `Cleaner` registration.%n",
                 writerCost.total(), writerCost.cellAndSlot(), writerCost.handle(),
@@ -117,6 +121,18 @@ public final class BenchMain {
                 + report.groupTable("DrainBenchmark", "Drain")
                 + "\n## Footprint (JOL, retained bytes)\n\n"
                 + Report.footprintTable(footprint);
+    }
+
+    private static String redis(Report report, List<RedisThroughput.Row> throughput, boolean full) {
+        return "\n## counter-redis: one add, shared through Redis\n\n"
+                + "Each fork starts its own `redis-server` on loopback; `tallyRedis` includes its "
+                + "flusher thread sending batches during the measurement.\n\n"
+                + report.redisAddTable()
+                + "\n## counter-redis: adds per second reaching Redis\n\n"
+                + "Worker JVMs increment as fast as they can for " + (full ? "3 s" : "0.2 s")
+                + ", timed until each has closed its counter; " + (full ? "3 rounds" : "1 round")
+                + " each. Each round checks that the server holds exactly what was added.\n\n"
+                + RedisThroughput.table(throughput);
     }
 
     /** JDK, CPU model and core count, for the report's heading. */

@@ -90,6 +90,26 @@ final class Report {
         return md.toString();
     }
 
+    /** The Redis add table: ns/op by thread count; tallyRedis against its floor, INCRBY against it. */
+    String redisAddTable() {
+        StringBuilder md = new StringBuilder();
+        md.append("| add | 1 thread | 2 threads | 4 threads | vs peer at 1 / 2 / 4 |\n");
+        md.append("|---|---:|---:|---:|---|\n");
+        String[][] rows = {
+            {"tallyRedis", "tallyStriped"},
+            {"tallyStriped", null},
+            {"incrbyPerAdd", "tallyRedis"},
+        };
+        for (String[] row : rows) {
+            md.append("| `").append(row[0]).append('`');
+            for (int t : THREADS) {
+                md.append(" | ").append(cell(m.get("RedisAddBenchmark", row[0], t)));
+            }
+            md.append(" | ").append(ratios("RedisAddBenchmark", row[0], row[1])).append(" |\n");
+        }
+        return md.toString();
+    }
+
     /** A group table: 3 writers and 1 reader (or drainer), reported apart. */
     String groupTable(String benchmarkClass, String reader) {
         StringBuilder md = new StringBuilder();
@@ -137,7 +157,8 @@ final class Report {
         if (a.isEmpty() || b.isEmpty() || b.get().nanos() == 0) {
             return "-";
         }
-        return String.format(Locale.ROOT, "%.2fx", a.get().nanos() / b.get().nanos());
+        double r = a.get().nanos() / b.get().nanos();
+        return String.format(Locale.ROOT, r >= 100 ? "%,.0fx" : "%.2fx", r);
     }
 
     private static String cell(Optional<Measurements.Score> score) {

@@ -36,6 +36,17 @@ final class ReportTest {
     }
 
     @Test
+    void theRedisTableComparesWithTheFloorAndPutsLargeRatiosInWholeNumbers() {
+        Measurements m = new Measurements();
+        m.put("RedisAddBenchmark", "tallyRedis", 1, new Measurements.Score(8.0, 0.5));
+        m.put("RedisAddBenchmark", "tallyStriped", 1, new Measurements.Score(6.4, 0.5));
+        m.put("RedisAddBenchmark", "incrbyPerAdd", 1, new Measurements.Score(40_000.0, 900));
+        String table = new Report(m).redisAddTable();
+        assertThat(table).contains("| `tallyRedis` | 8.00 ± 0.50 | - | - | 1.25x / - / - `tallyStriped` |");
+        assertThat(table).contains("| `incrbyPerAdd` | 40000.00 ± 900.00 | - | - | 5,000x / - / - `tallyRedis` |");
+    }
+
+    @Test
     void theChartIsAPng(@TempDir Path dir) throws Exception {
         Path png = dir.resolve("increment.png");
         new Report(sample()).incrementChart(png, "test");

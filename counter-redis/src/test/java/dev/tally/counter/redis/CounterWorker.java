@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One worker process of the multi-JVM tests and the demo. Prints one line per step on stdout, so
+ * One worker process of the multi-JVM tests, the demo and counter-bench's throughput runs. Prints one line per step on stdout, so
  * the parent can follow it. Modes:
  * <ul>
  *   <li>{@code counter PORT NAME WORKER ADDS}: adds {@code delta(WORKER, i)} for each
@@ -19,11 +19,15 @@ import java.util.List;
  *       times, closes it, prints {@code sum=ADDS}.</li>
  *   <li>{@code naive PORT NAME WORKER ADDS}: adds one at a time with {@code GET} then {@code SET}
  *       on the counter's value key, the way {@code count += 1} does it, prints {@code sum=N}.</li>
+ *   <li>{@code flood PORT NAME WORKER MILLIS}: prints {@code ready}, waits for a line on stdin,
+ *       increments a {@link RedisCounter} for {@code MILLIS} ms, closes it, prints
+ *       {@code added=N}. {@code flood-incrby} does the same with one synchronous {@code INCRBY}
+ *       per increment. For counter-bench's throughput runs.</li>
  *   <li>{@code crash PORT NAME WORKER ADDS}: adds, flushes, prints {@code flushed=N}, adds as much
  *       again without flushing, prints {@code pending}, then waits to be killed.</li>
  * </ul>
  */
-final class CounterWorker {
+public final class CounterWorker {
 
     private CounterWorker() {
     }
@@ -47,13 +51,43 @@ final class CounterWorker {
      *
      * @return the started process, its stdout readable, its stderr inherited
      */
-    static Process launch(String mode, RedisURI server, String name, int worker, int adds)
+    public static Process launch(String mode, RedisURI server, String name, int worker, int adds)
             throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
                 CounterWorker.class.getName(), mode, Integer.toString(server.getPort()), name,
                 Integer.toString(worker), Integer.toString(adds)));
         return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    private static void flood(RedisClient client, RedisURI server, String name, boolean batched,
+            int millis) throws IOException {
+        try (StatefulRedisConnection<String, String> connection = client.connect(server)) {
+            RedisCommands<String, String> redis = connection.sync();
+            String key = "tally:{" + name + "}:value";
+            RedisCounter counter = RedisCounter.builder(client, server, name).build();
+            redis.ping();
+            System.out.println("ready");
+            System.out.flush();
+            System.in.read();
+            long end = System.nanoTime() + millis * 1_000_000L;
+            long added = 0;
+            try {
+                do {
+                    for (int i = 0; i < 1024; i++) {
+                        if (batched) {
+                            counter.increment();
+                        } else {
+                            redis.incrby(key, 1);
+                        }
+                    }
+                    added += 1024;
+                } while (System.nanoTime() < end);
+            } finally {
+                counter.close();   // its last batch is in before the parent stops the clock
+            }
+            System.out.println("added=" + added);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -93,6 +127,7 @@ final class CounterWorker {
                     }
                     System.out.println("sum=" + adds);
                 }
+                case "flood", "flood-incrby" -> flood(client, server, name, mode.equals("flood"), adds);
                 case "crash" -> {
                     RedisCounter counter = RedisCounter.builder(client, server, name)
                             .flushInterval(Duration.ofDays(1)).build();

@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
  * PATH, else the one that {@code com.github.codemonstur:embedded-redis} ships, so a machine with
  * only a JDK and Maven can run it. Stopped with SIGKILL by its process id; {@link #restart()}
  * brings it back on the same port and directory, which with AOF keeps every acknowledged write.
+ * Public for counter-bench, which takes it from this module's test jar.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
 
     private static final Duration STARTUP = Duration.ofSeconds(20);
 
@@ -50,7 +51,7 @@ final class RedisServer implements AutoCloseable {
      * @param appendOnly whether to persist every write to an AOF file before replying
      * @return the running server
      */
-    static RedisServer start(boolean appendOnly) {
+    public static RedisServer start(boolean appendOnly) {
         try {
             Path work = Path.of(System.getProperty("tally.redis.work",
                     System.getProperty("java.io.tmpdir") + "/tally-redis"));
@@ -65,18 +66,18 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Returns the server's address as a URI with a 2 s timeout. */
-    RedisURI uri() {
+    public RedisURI uri() {
         return RedisURI.builder().withHost("127.0.0.1").withPort(port)
                 .withTimeout(Duration.ofSeconds(2)).build();
     }
 
     /** Returns the path of the binary in use, for messages. */
-    Path binary() {
+    public Path binary() {
         return binary;
     }
 
     /** Returns what the binary says of its version, such as {@code redis-server 7.0.15}. */
-    String version() {
+    public String version() {
         try {
             Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -92,7 +93,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Kills the server with SIGKILL, by its process id, and waits until it is gone. */
-    void kill() {
+    public void kill() {
         if (process != null) {
             ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly);
             try {
@@ -105,7 +106,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Starts the server again on the same port and directory. */
-    void restart() {
+    public void restart() {
         kill();
         launch();
     }
