@@ -144,7 +144,15 @@ final class Exchange implements AutoCloseable {
         }
     }
 
-    private static long parse(String value) {
-        return value == null ? 0L : Long.parseLong(value);
+    private long parse(String value) {
+        if (value == null) {
+            return 0L;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new RedisException(valueKey + " on " + server + " holds '" + value
+                    + "', not a count: another program wrote it");
+        }
     }
 }

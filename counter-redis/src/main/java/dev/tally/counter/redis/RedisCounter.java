@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -85,7 +86,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private final StripedCounter pending = new StripedCounter();
     private final Exchange exchange;
     private final Flusher flusher;
+    /** Read by every add; {@link #closeStarted} makes sure only one caller closes. */
     private volatile boolean closed;
+    private final AtomicBoolean closeStarted = new AtomicBoolean();
 
     // Guarded by lock: everything below is touched only by the exchange in progress.
     private final ReentrantLock lock = new ReentrantLock();
@@ -96,7 +99,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private long lastValue;
     private boolean heardFromServer;
     private volatile long lastHeardNanos;
-    private RedisException lastFailure;
+    private RuntimeException lastFailure;
 
     private RedisCounter(Builder builder) {
         this.name = builder.name;
@@ -279,7 +282,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
+        if (!closeStarted.compareAndSet(false, true)) {
             return;
         }
         closed = true;
@@ -305,13 +308,16 @@ public final class RedisCounter implements Counter, AutoCloseable {
         return this;
     }
 
-    /** The flusher's step: one attempt, no retry loop; false on failure, so that it backs off. */
+    /**
+     * The flusher's step: one attempt, no retry loop; false on failure, so that it backs off.
+     * Catches every runtime exception, so that nothing ends the flusher but {@link #close()}.
+     */
     private boolean flushQuietly() {
         lock.lock();
         try {
             sendPending(false);
             return true;
-        } catch (RedisException e) {
+        } catch (RuntimeException e) {
             lastFailure = e;
             return false;
         } finally {

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.assertThatNullPointerException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -17,7 +19,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 final class RedisCounterTest {
 
     private static TestRedis redis;
@@ -182,6 +186,44 @@ final class RedisCounterTest {
             redis.commands().scriptFlush();
             assertThat(counter.getAndReset()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void aValueKeyOverwrittenByAnotherProgramFailsLoudlyAndRecoversOnceRepaired(TestInfo test) {
+        String key = "tally:{" + name(test) + "}:value";
+        try (RedisCounter counter = redis.counter(name(test)).stalenessLimit(Duration.ofMillis(200)).build()) {
+            redis.commands().set(key, "not a number");
+            counter.add(1);
+            assertThatThrownBy(counter::flush).isInstanceOf(CounterUnavailableException.class)
+                    .hasMessageContaining("1 added here is kept")
+                    .hasRootCauseMessage("ERR value is not an integer or out of range");
+            assertThatThrownBy(counter::get).isInstanceOf(CounterUnavailableException.class);
+            redis.commands().del(key);
+            awaitValue(name(test), 1);   // the flusher kept retrying and was not ended by the errors
+            assertThat(counter.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void concurrentClosesSendThePendingAddsOnce(TestInfo test) throws Exception {
+        RedisCounter counter = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build();
+        counter.add(7);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> closers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Thread closer = new Thread(() -> {
+                awaitQuietly(start);
+                counter.close();
+            });
+            closer.start();
+            closers.add(closer);
+        }
+        start.countDown();
+        for (Thread closer : closers) {
+            closer.join();
+        }
+        assertThat(redis.value(name(test))).isEqualTo(7);
+        assertThat(flusherThreads(name(test))).isZero();
     }
 
     @Test

@@ -112,9 +112,11 @@ final class RedisFaultsTest {
     }
 
     private void awaitServerValueAbove(String name, long floor) {
-        while (redis.value(name) <= floor) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (redis.value(name) <= floor && System.nanoTime() < deadline) {
             LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
         }
+        assertThat(redis.value(name)).isGreaterThan(floor);
     }
 
     /** Adds 1 in a loop on its own thread until stopped; counts what it added. */
@@ -134,11 +136,13 @@ final class RedisFaultsTest {
             thread.start();
         }
 
-        /** Waits until at least {@code total} adds were made. */
+        /** Waits until at least {@code total} adds were made, for at most 30 s. */
         void await(long total) {
-            while (added.get() < total) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (added.get() < total && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
+            assertThat(added.get()).isGreaterThanOrEqualTo(total);
         }
 
         long added() {
