@@ -5,21 +5,28 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * The one thread a {@link RedisCounter} starts: it sends the pending adds every interval, sooner
- * when woken, and backs off (doubling, up to a second or the interval if longer) while the server
- * fails. Stopped, and joined, by {@link #stop()}.
+ * The one thread a {@link RedisCounter} starts. It sends the pending adds every interval, and
+ * sooner when woken or when a check every 10 ms finds the pending amount past the threshold (so
+ * that adds never pay for that check). While the server fails it backs off instead, doubling up
+ * to a second (or the interval, if longer), and ignores the threshold. Stopped, and joined, by
+ * {@link #stop()}.
  */
 final class Flusher implements Runnable {
 
+    private static final long CHECK_NANOS = Duration.ofMillis(10).toNanos();
     private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(1).toNanos();
 
     private final BooleanSupplier flush;
+    private final BooleanSupplier pastThreshold;
     private final long intervalNanos;
     private final Thread thread;
     private volatile boolean stopped;
+    private volatile boolean woken;
 
-    Flusher(String name, Duration interval, BooleanSupplier flush) {
+    /** {@code flush} makes one attempt and says whether it worked; {@code pastThreshold} is cheap. */
+    Flusher(String name, Duration interval, BooleanSupplier flush, BooleanSupplier pastThreshold) {
         this.flush = flush;
+        this.pastThreshold = pastThreshold;
         this.intervalNanos = interval.toNanos();
         this.thread = new Thread(this, "tally-redis-flusher-" + name);
         thread.setDaemon(true);
@@ -29,8 +36,9 @@ final class Flusher implements Runnable {
         thread.start();
     }
 
-    /** Asks for a flush now, as when the pending amount passed the threshold. */
+    /** Asks for a flush now, as when one add alone reaches the threshold. */
     void wake() {
+        woken = true;
         LockSupport.unpark(thread);
     }
 
@@ -53,14 +61,24 @@ final class Flusher implements Runnable {
 
     @Override
     public void run() {
-        long delay = intervalNanos;
         long maxBackoff = Math.max(intervalNanos, MAX_BACKOFF_NANOS);
+        long delay = intervalNanos;
+        long due = System.nanoTime() + delay;
+        boolean failing = false;
         while (!stopped) {
-            LockSupport.parkNanos(this, delay);
+            LockSupport.parkNanos(this, Math.max(0L, Math.min(CHECK_NANOS, due - System.nanoTime())));
             if (stopped) {
                 return;
             }
-            delay = flush.getAsBoolean() ? intervalNanos : Math.min(maxBackoff, delay * 2);
+            long now = System.nanoTime();
+            boolean early = !failing && (woken || pastThreshold.getAsBoolean());
+            if (now - due < 0 && !early) {
+                continue;
+            }
+            woken = false;
+            failing = !flush.getAsBoolean();
+            delay = failing ? Math.min(maxBackoff, delay * 2) : intervalNanos;
+            due = System.nanoTime() + delay;
         }
     }
 }

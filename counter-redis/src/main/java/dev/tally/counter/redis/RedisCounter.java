@@ -8,7 +8,6 @@ import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -31,8 +30,9 @@ import java.util.function.Supplier;
  * <h2>How an add reaches the server</h2>
  * {@link #add(long)} adds to a local {@link StripedCounter}. One flusher thread per counter takes
  * what is pending (with {@code getAndReset}, so each add is taken exactly once) every flush
- * interval, sooner once the pending amount reaches the flush threshold (checked on about one add in
- * 64, and on every add of at least the threshold), and on {@link #flush()}, {@link #get()},
+ * interval, sooner once the pending amount reaches the flush threshold (at once for an add of at
+ * least the threshold; otherwise the flusher notices within 10 ms, so adds never pay for the
+ * check), and on {@link #flush()}, {@link #get()},
  * {@link #getAndReset()} and {@link #close()}. What it takes becomes a batch
  * {@code (client id, seq, delta)}; one batch at a time is in flight, retried with the same triple
  * until the server acknowledges it, and a Lua script applies a batch only if its seq is newer than
@@ -75,8 +75,6 @@ import java.util.function.Supplier;
  */
 public final class RedisCounter implements Counter, AutoCloseable {
 
-    /** One add in this many checks the threshold; a power of two, so the check is a mask. */
-    private static final int THRESHOLD_SAMPLE_MASK = 63;
     private static final long FIRST_RETRY_NANOS = Duration.ofMillis(10).toNanos();
     private static final long MAX_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
 
@@ -107,7 +105,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         this.stalenessLimit = builder.stalenessLimit;
         this.exchange = new Exchange(builder.client, builder.server, name,
                 UUID.randomUUID().toString(), builder.commandTimeout);
-        this.flusher = new Flusher(name, builder.flushInterval, this::flushQuietly);
+        this.flusher = new Flusher(name, builder.flushInterval, this::flushQuietly, this::pastThreshold);
         this.lastHeardNanos = System.nanoTime();
     }
 
@@ -153,12 +151,8 @@ public final class RedisCounter implements Counter, AutoCloseable {
             throw new IllegalStateException("counter '" + name + "' was closed during add("
                     + delta + "): that add may not have reached Redis");
         }
-        if (delta >= threshold || delta <= -threshold
-                || (ThreadLocalRandom.current().nextInt() & THRESHOLD_SAMPLE_MASK) == 0) {
-            long sum = pending.get();
-            if (sum >= threshold || sum <= -threshold) {
-                flusher.wake();
-            }
+        if (delta >= threshold || delta <= -threshold) {
+            flusher.wake();
         }
     }
 
@@ -306,6 +300,12 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private RedisCounter start() {
         flusher.start();
         return this;
+    }
+
+    /** Whether the pending amount, either sign, has reached the flush threshold. */
+    private boolean pastThreshold() {
+        long sum = pending.get();
+        return sum >= threshold || sum <= -threshold;
     }
 
     /**

@@ -87,7 +87,7 @@ final class RedisCounterTest {
             counter.add(150);
             awaitValue(name(test), 150);
             for (int i = 0; i < 1000; i++) {
-                counter.add(1);   // small adds: about one in 64 checks the pending amount
+                counter.add(1);   // small adds: the flusher's 10 ms check notices the sum
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (redis.value(name(test)) < 250 && System.nanoTime() < deadline) {
