@@ -75,6 +75,7 @@ import java.util.function.Supplier;
  */
 public final class RedisCounter implements Counter, AutoCloseable {
 
+    private static final String KEPT = "kept and will be sent when it answers";
     private static final long FIRST_RETRY_NANOS = Duration.ofMillis(10).toNanos();
     private static final long MAX_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
 
@@ -176,7 +177,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             } catch (RedisException e) {
                 lastFailure = e;
                 if (!heardFromServer || age().compareTo(stalenessLimit) > 0) {
-                    throw unavailable("kept and will be sent when it answers");
+                    throw unavailable(KEPT);
                 }
                 return lastValue + (hasInFlight ? inFlight : 0L) + pending.get();
             }
@@ -240,7 +241,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             long taken = retrying(() -> {
                 sendPending(false);
                 return exchange.drain(drainId);
-            }, "kept and will be sent when it answers");
+            }, KEPT);
             unfinishedDrain = null;
             lastValue = 0L;
             return taken;
@@ -261,7 +262,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            retrying(() -> sendPending(false), "kept and will be sent when it answers");
+            retrying(() -> sendPending(false), KEPT);
         } finally {
             lock.unlock();
         }

@@ -52,6 +52,24 @@ final class RedisFaultsTest {
     }
 
     @Test
+    void aDrainAppliedAfterItsCallGaveUpIsReturnedByTheNextCall() {
+        try (RedisCounter counter = redis.counter("lost-reply").commandTimeout(Duration.ofMillis(100))
+                .stalenessLimit(Duration.ofMillis(300)).build()) {
+            assertThat(counter.getAndReset()).as("loads the drain script, so EVALSHA works later").isZero();
+            counter.add(10);
+            counter.flush();
+            redis.commands().clientPause(1_000);
+            assertThatThrownBy(counter::getAndReset).isInstanceOf(CounterUnavailableException.class);
+            assertThat(redis.value("lost-reply")).as("the server ran the drain once the pause ended")
+                    .isZero();
+            counter.add(5);
+            assertThat(counter.getAndReset()).as("the same drain id, retried: its stored result")
+                    .isEqualTo(10);
+            assertThat(counter.getAndReset()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void aServerKilledAndRestartedWithAofKeepsTheCountExact() {
         try (RedisCounter counter = redis.counter("restart").flushInterval(Duration.ofMillis(2)).build();
                 Writer writer = new Writer(counter)) {
