@@ -5,9 +5,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * One writer's cell in a {@link PerThreadCounter}: the sums of its positive and negative deltas,
- * written only by the thread that owns the handle, and the part of each that drains have already
- * taken, written only under the counter's lock. The owner needs no atomic instruction: a plain
- * read of its own last value and a release store of the new one.
+ * written only by the thread that owns the handle. The owner needs no atomic instruction: a plain
+ * read of its own last value and a release store of the new one. What drains took from it is
+ * kept by the counter, not here.
  */
 final class PerThreadCell extends PerThreadCellPadAfter {
 
@@ -48,16 +48,10 @@ abstract class PerThreadCellPadBefore {
     long p01, p02, p03, p04, p05, p06;
 }
 
-/**
- * The owner's two sums, and what drains have taken of each (guarded by the counter's lock). The
- * drained marks sit on the same line: they change only when a drain runs, and a drain reads the
- * sums on that line anyway.
- */
+/** The owner's two sums. */
 abstract class PerThreadCellValues extends PerThreadCellPadBefore {
     long added;
     long subtracted;
-    long drainedAdded;
-    long drainedSubtracted;
 }
 
 /** 48 bytes of padding after the values. */
