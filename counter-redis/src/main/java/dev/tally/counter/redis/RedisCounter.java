@@ -32,8 +32,8 @@ import java.util.function.Supplier;
  * what is pending (with {@code getAndReset}, so each add is taken exactly once) every flush
  * interval, sooner once the pending amount reaches the flush threshold (at once for an add of at
  * least the threshold; otherwise the flusher notices within 10 ms, so adds never pay for the
- * check), and on {@link #flush()}, {@link #get()},
- * {@link #getAndReset()} and {@link #close()}. What it takes becomes a batch
+ * check), and on {@link #flush()}, {@link #get()}, {@link #getAndReset()} and {@link #close()}.
+ * What it takes becomes a batch
  * {@code (client id, seq, delta)}; one batch at a time is in flight, retried with the same triple
  * until the server acknowledges it, and a Lua script applies a batch only if its seq is newer than
  * the last one applied for that client. So a reply lost to a timeout or a reconnect never counts a
@@ -70,8 +70,9 @@ import java.util.function.Supplier;
  * <h2>What it keeps on the server</h2>
  * For a counter named {@code n}: {@code tally:{n}:value}, the value as a decimal string, which
  * {@code GET} reads; {@code tally:{n}:client:<id>}, the last applied seq of each open counter,
- * kept 7 days after its last batch; {@code tally:{n}:drain:<id>}, each drain's result, kept one
- * day for its retries. The hash tag keeps them in one cluster slot.
+ * kept 7 days after its last batch (so a batch still being retried 7 days after the server
+ * applied it would count twice); {@code tally:{n}:drain:<id>}, each drain's result, kept one day
+ * for its retries. The hash tag keeps them in one cluster slot.
  */
 public final class RedisCounter implements Counter, AutoCloseable {
 
