@@ -28,16 +28,16 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [1] 10,335,422 interesting; [2] 9,979,949 interesting; [3] 206,330,797
- * Synchronized:           [3] 71,919,768
- * Locking:                [3] 39,407,768
- * Atomic:                 [3] 90,587,288
- * Striped:                [3] 42,090,648
- * UnsynchronizedNegative: [-1] 10,355,476 interesting; [1] 209,141,364; [2] 10,016,528 interesting
- * SynchronizedNegative:   [1] 70,475,928
- * LockingNegative:        [1] 39,305,368
- * AtomicNegative:         [1] 94,724,248
- * StripedNegative:        [1] 42,950,808
+ * Unsynchronized:         [1] 10,421,718 interesting; [2] 10,500,703 interesting; [3] 220,039,267
+ * Synchronized:           [3] 71,571,608
+ * Locking:                [3] 39,674,008
+ * Atomic:                 [3] 99,915,928
+ * Striped:                [3] 45,387,928
+ * UnsynchronizedNegative: [-1] 10,831,908 interesting; [1] 234,810,343; [2] 10,771,597 interesting
+ * SynchronizedNegative:   [1] 71,325,848
+ * LockingNegative:        [1] 39,008,408
+ * AtomicNegative:         [1] 101,943,448
+ * StripedNegative:        [1] 46,033,048
  * </pre>
  */
 public final class DeltaRace {

@@ -31,15 +31,15 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0, 0] 10,961,286 interesting; [0, 2] 1,177 interesting;
- *                         [0, 3] 69,026,290; [1, 0] 3,370 interesting; [1, 2] 204;
- *                         [1, 3] 5,616 interesting; [3, 0] 76,749,985
- * Synchronized:           [0, 3] 71,783,581; [1, 2] 509,087; [3, 0] 7,665,500
- * Locking:                [0, 3] 44,753,167; [1, 2] 279,498; [3, 0] 6,867,903
- * Atomic:                 [0, 3] 69,168,204; [1, 2] 2,513,832; [3, 0] 13,775,012
- * Striped:                [0, 3] 17,629,798; [1, 2] 1,605,419; [3, 0] 17,663,751
- * PerThreadHandle:        [0, 3] 21,199,109; [1, 2] 2,919; [3, 0] 1,780,780
- * PerThreadHandleReader:  [0, 3] 20,133,623; [1, 3] 5,271; [3, 3] 1,922,314
+ * Unsynchronized:         [0, 0] 10,129,950 interesting; [0, 2] 1,377 interesting;
+ *                         [0, 3] 67,116,743; [1, 0] 3,001 interesting; [1, 2] 199;
+ *                         [1, 3] 4,686 interesting; [3, 0] 77,761,412
+ * Synchronized:           [0, 3] 76,878,719; [1, 2] 556,081; [3, 0] 7,254,248
+ * Locking:                [0, 3] 45,108,411; [1, 2] 296,499; [3, 0] 6,802,858
+ * Atomic:                 [0, 3] 61,823,263; [1, 2] 2,693,702; [3, 0] 13,966,643
+ * Striped:                [0, 3] 20,245,157; [1, 2] 1,634,309; [3, 0] 16,811,502
+ * PerThreadHandle:        [0, 3] 21,020,074; [1, 2] 2,289; [3, 0] 1,765,885
+ * PerThreadHandleReader:  [0, 3] 20,938,727; [1, 3] 4,969; [3, 3] 1,926,472
  * </pre>
  * The naive {@code 0, 0}: the drain read 0 before both adds and wrote its 0 after them, so both
  * were lost; {@code 1, 3}: the add of 2 read 1 before the drain zeroed it, so the 1 was counted

@@ -29,13 +29,13 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [1] 17,588,890 interesting; [2] 222,256,638
- * Synchronized:           [2] 71,766,168
- * Locking:                [2] 39,458,968
- * Atomic:                 [2] 94,877,848
- * Striped:                [2] 43,554,968
- * PerThread:              [2] 4,848,494
- * PerThreadHandles:       [2] 8,226,968
+ * Unsynchronized:         [1] 17,626,259 interesting; [2] 235,951,109
+ * Synchronized:           [2] 74,336,408
+ * Locking:                [2] 41,199,768
+ * Atomic:                 [2] 101,011,608
+ * Striped:                [2] 46,012,568
+ * PerThread:              [2] 4,931,628
+ * PerThreadHandles:       [2] 8,820,888
  * </pre>
  */
 public final class IncrementRace {

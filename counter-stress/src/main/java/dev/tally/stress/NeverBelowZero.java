@@ -28,12 +28,12 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0] 330,367,771; [1] 9,597
- * Synchronized:           [0] 90,382,395; [1] 522,333
- * Locking:                [0] 71,311,864; [1] 280,224
- * Atomic:                 [0] 182,035,499; [1] 322,669
- * Striped:                [0] 64,747,526; [1] 239,762
- * PerThreadHandle:        [0] 22,525,832; [1] 6,416
+ * Unsynchronized:         [0] 353,483,375; [1] 5,673
+ * Synchronized:           [0] 92,404,060; [1] 497,468
+ * Locking:                [0] 76,888,616; [1] 304,752
+ * Atomic:                 [0] 197,003,383; [1] 366,625
+ * Striped:                [0] 63,376,060; [1] 239,068
+ * PerThreadHandle:        [0] 23,293,594; [1] 6,654
  * </pre>
  * The naive counter almost never shows 1: once compiled, {@code count += 1} followed by
  * {@code count -= 1} on a plain field folds into nothing, so there is rarely a 1 to see.

@@ -33,14 +33,13 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0, 0] 48,677,205 interesting; [0, 1] 28,092,630; [1, 0] 25,916,666;
- *                         [1, 1] 24,947
- * Synchronized:           [0, 1] 20,240,337; [1, 0] 20,219,279; [1, 1] 3,955,512
- * Locking:                [0, 1] 12,187,160; [1, 0] 12,515,644; [1, 1] 2,898,244
- * Atomic:                 [0, 1] 26,834,219; [1, 0] 14,369,178; [1, 1] 5,013,971
- * Striped:                [0, 1] 12,130,438; [1, 0] 10,779,317; [1, 1] 2,970,973
- * PerThread:              [0, 0] 492 interesting; [0, 1] 3,061,758; [1, 0] 1,539,820;
- *                         [1, 1] 51,320
+ * Unsynchronized:         [0, 0] 45,291,954 interesting; [0, 1] 36,848,714; [1, 0] 24,413,514;
+ *                         [1, 1] 27,986
+ * Synchronized:           [0, 1] 18,195,896; [1, 0] 20,002,793; [1, 1] 4,199,159
+ * Locking:                [0, 1] 10,888,393; [1, 0] 13,661,172; [1, 1] 3,184,603
+ * Atomic:                 [0, 1] 27,947,271; [1, 0] 13,263,954; [1, 1] 4,985,663
+ * Striped:                [0, 1] 13,168,648; [1, 0] 10,788,453; [1, 1] 2,824,747
+ * PerThread:              [0, 0] 381 interesting; [0, 1] 3,070,964; [1, 0] 1,525,004; [1, 1] 53,296
  * </pre>
  */
 public final class Visibility {
