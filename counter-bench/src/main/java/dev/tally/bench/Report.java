@@ -44,6 +44,12 @@ final class Report {
         {"jctoolsStriped", null},
     };
 
+    static final String[][] REDIS_ADD = {
+        {"tallyRedis", "tallyStriped"},
+        {"tallyStriped", null},
+        {"incrbyPerAdd", "tallyRedis"},
+    };
+
     static final String[][] GROUPS = {
         {"tallySynchronized", null},
         {"tallyLocking", null},
@@ -62,50 +68,32 @@ final class Report {
 
     /** The increment table: ns/op with error at each thread count, then the ratio to the peer. */
     String incrementTable() {
-        StringBuilder md = new StringBuilder();
-        md.append("| counter | 1 thread | 2 threads | 4 threads | vs peer at 1 / 2 / 4 |\n");
-        md.append("|---|---:|---:|---:|---|\n");
-        for (String[] row : INCREMENT) {
-            md.append("| `").append(row[0]).append('`');
-            for (int t : THREADS) {
-                md.append(" | ").append(cell(m.get("IncrementBenchmark", row[0], t)));
-            }
-            md.append(" | ").append(ratios("IncrementBenchmark", row[0], row[1])).append(" |\n");
-        }
-        return md.toString();
+        return byThreads("IncrementBenchmark", "counter", "thread", INCREMENT);
     }
 
     /** The get() table, cells populated by 4 threads beforehand. */
     String getTable() {
-        StringBuilder md = new StringBuilder();
-        md.append("| counter | 1 reader | 2 readers | 4 readers | vs peer at 1 / 2 / 4 |\n");
-        md.append("|---|---:|---:|---:|---|\n");
-        for (String[] row : GET) {
-            md.append("| `").append(row[0]).append('`');
-            for (int t : THREADS) {
-                md.append(" | ").append(cell(m.get("GetBenchmark", row[0], t)));
-            }
-            md.append(" | ").append(ratios("GetBenchmark", row[0], row[1])).append(" |\n");
-        }
-        return md.toString();
+        return byThreads("GetBenchmark", "counter", "reader", GET);
     }
 
     /** The Redis add table: ns/op by thread count; tallyRedis against its floor, INCRBY against it. */
     String redisAddTable() {
-        StringBuilder md = new StringBuilder();
-        md.append("| add | 1 thread | 2 threads | 4 threads | vs peer at 1 / 2 / 4 |\n");
-        md.append("|---|---:|---:|---:|---|\n");
-        String[][] rows = {
-            {"tallyRedis", "tallyStriped"},
-            {"tallyStriped", null},
-            {"incrbyPerAdd", "tallyRedis"},
-        };
+        return byThreads("RedisAddBenchmark", "add", "thread", REDIS_ADD);
+    }
+
+    /** One row per {@code {name, peer}}: ns/op at each thread count, then the ratios to the peer. */
+    private String byThreads(String benchmarkClass, String what, String thread, String[][] rows) {
+        StringBuilder md = new StringBuilder("| " + what);
+        for (int t : THREADS) {
+            md.append(" | ").append(t).append(' ').append(thread).append(t == 1 ? "" : "s");
+        }
+        md.append(" | vs peer at 1 / 2 / 4 |\n|---|---:|---:|---:|---|\n");
         for (String[] row : rows) {
             md.append("| `").append(row[0]).append('`');
             for (int t : THREADS) {
-                md.append(" | ").append(cell(m.get("RedisAddBenchmark", row[0], t)));
+                md.append(" | ").append(cell(m.get(benchmarkClass, row[0], t)));
             }
-            md.append(" | ").append(ratios("RedisAddBenchmark", row[0], row[1])).append(" |\n");
+            md.append(" | ").append(ratios(benchmarkClass, row[0], row[1])).append(" |\n");
         }
         return md.toString();
     }

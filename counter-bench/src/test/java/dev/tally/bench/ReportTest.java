@@ -24,9 +24,17 @@ final class ReportTest {
     @Test
     void theIncrementTableDividesTallysTimeByItsPeersTime() {
         String table = new Report(sample()).incrementTable();
+        assertThat(table).startsWith("| counter | 1 thread | 2 threads | 4 threads | vs peer at 1 / 2 / 4 |\n"
+                + "|---|---:|---:|---:|---|\n");
         assertThat(table).contains("| `tallyStriped` | 3.00 ± 0.10 | 6.00 ± 0.10 | 12.00 ± 0.10 "
                 + "| 0.75x / 0.75x / 0.75x `jdkLongAdder` |");
         assertThat(table).contains("| `tallyAtomic` | - | - | - | - / - / - `jdkAtomicLong` |");
+    }
+
+    @Test
+    void theGetTableCountsReaders() {
+        assertThat(new Report(sample()).getTable())
+                .startsWith("| counter | 1 reader | 2 readers | 4 readers | vs peer at 1 / 2 / 4 |\n");
     }
 
     @Test
@@ -42,6 +50,7 @@ final class ReportTest {
         m.put("RedisAddBenchmark", "tallyStriped", 1, new Measurements.Score(6.4, 0.5));
         m.put("RedisAddBenchmark", "incrbyPerAdd", 1, new Measurements.Score(40_000.0, 900));
         String table = new Report(m).redisAddTable();
+        assertThat(table).startsWith("| add | 1 thread | 2 threads | 4 threads |");
         assertThat(table).contains("| `tallyRedis` | 8.00 ± 0.50 | - | - | 1.25x / - / - `tallyStriped` |");
         assertThat(table).contains("| `incrbyPerAdd` | 40000.00 ± 900.00 | - | - | 5,000x / - / - `tallyRedis` |");
     }

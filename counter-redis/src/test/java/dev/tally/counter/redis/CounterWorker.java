@@ -65,7 +65,8 @@ public final class CounterWorker {
         try (StatefulRedisConnection<String, String> connection = client.connect(server)) {
             RedisCommands<String, String> redis = connection.sync();
             String key = "tally:{" + name + "}:value";
-            RedisCounter counter = RedisCounter.builder(client, server, name).build();
+            // Only the batched mode has a counter (and so a flusher thread) running beside it.
+            RedisCounter counter = batched ? RedisCounter.builder(client, server, name).build() : null;
             redis.ping();
             System.out.println("ready");
             System.out.flush();
@@ -84,7 +85,9 @@ public final class CounterWorker {
                     added += 1024;
                 } while (System.nanoTime() < end);
             } finally {
-                counter.close();   // its last batch is in before the parent stops the clock
+                if (counter != null) {
+                    counter.close();   // its last batch is in before the parent stops the clock
+                }
             }
             System.out.println("added=" + added);
         }

@@ -14,7 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,11 +88,7 @@ final class RedisCounterTest {
             for (int i = 0; i < 1000; i++) {
                 counter.add(1);   // small adds: the flusher's 10 ms check notices the sum
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (redis.value(name(test)) < 250 && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
-            }
-            assertThat(redis.value(name(test))).isBetween(250L, 1150L);
+            assertThat(redis.awaitValue(name(test), v -> v >= 250)).isBetween(250L, 1150L);
         }
     }
 
@@ -307,11 +302,7 @@ final class RedisCounterTest {
     }
 
     private static void awaitValue(String name, long expected) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (redis.value(name) != expected && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
-        }
-        assertThat(redis.value(name)).isEqualTo(expected);
+        assertThat(redis.awaitValue(name, v -> v == expected)).isEqualTo(expected);
     }
 
     private static long flusherThreads(String name) {

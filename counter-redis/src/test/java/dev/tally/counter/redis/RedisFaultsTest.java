@@ -130,11 +130,7 @@ final class RedisFaultsTest {
     }
 
     private void awaitServerValueAbove(String name, long floor) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (redis.value(name) <= floor && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
-        }
-        assertThat(redis.value(name)).isGreaterThan(floor);
+        assertThat(redis.awaitValue(name, v -> v > floor)).isGreaterThan(floor);
     }
 
     /** Adds 1 in a loop on its own thread until stopped; counts what it added. */

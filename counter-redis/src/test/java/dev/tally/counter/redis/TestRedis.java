@@ -6,6 +6,8 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongPredicate;
 
 /**
  * A server, a client that reconnects every 50 ms (Lettuce's default backs off to 30 s, longer
@@ -40,6 +42,20 @@ final class TestRedis implements AutoCloseable {
     long value(String name) {
         String v = commands().get("tally:{" + name + "}:value");
         return v == null ? 0L : Long.parseLong(v);
+    }
+
+    /**
+     * Polls the value of the counter named {@code name} every millisecond until {@code done}
+     * accepts it or 30 s pass; returns the last value read, for the caller to assert on.
+     */
+    long awaitValue(String name, LongPredicate done) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long value = value(name);
+        while (!done.test(value) && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
+            value = value(name);
+        }
+        return value;
     }
 
     @Override
