@@ -59,8 +59,9 @@ import java.util.function.Supplier;
  * command timeout per attempt.
  *
  * <h2>When things fail</h2>
- * While the server is down, adds go on locally: the buffer is a few {@code long}s however many
- * adds it holds, and the flusher retries with backoff. Nothing is dropped silently: {@code get},
+ * While the server is down, adds go on locally: the buffer is a {@link StripedCounter}, whose size
+ * depends on the number of cores and not on the number of adds it holds, and the flusher retries
+ * with backoff. Nothing is dropped silently: {@code get},
  * {@code getAndReset} and {@code flush} throw {@link CounterUnavailableException} naming the
  * server and how long it has not answered, and succeed again once it does. A JVM that crashes
  * loses the adds it had not sent yet: at most one flush interval's worth (or the threshold),
