@@ -81,10 +81,10 @@ public final class BenchMain {
                 "Increment cost, " + machine + (full ? "" : " (SMOKE RUN: not a timing)"));
         String md = markdown(report, footprint, machine, full) + redis(report, throughput, full)
                 + String.format(Locale.ROOT,
-                "%nOne live `PerThreadCounter` writer keeps %d bytes: %d for its cell and its slot "
-                        + "in the counter, %d for the handle, %d for its `Cleaner` registration.%n",
-                writerCost.total(), writerCost.cellAndSlot(), writerCost.handle(),
-                writerCost.cleanerRegistration());
+                "%nOne live `PerThreadCounter` writer keeps %d bytes: %d for its padded cell "
+                        + "(also the weak reference to its handle), %d for its slot in the "
+                        + "counter, %d for the handle.%n",
+                writerCost.total(), writerCost.cell(), writerCost.slot(), writerCost.handle());
         Files.writeString(out.resolve("results.md"), md);
         System.out.println(md);
         System.out.println("Wrote " + out.toAbsolutePath());

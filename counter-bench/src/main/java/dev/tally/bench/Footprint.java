@@ -28,9 +28,9 @@ final class Footprint {
     }
 
     /** What one live {@link PerThreadCounter.Writer} keeps, in bytes. */
-    record WriterCost(long cellAndSlot, long handle, long cleanerRegistration) {
+    record WriterCost(long cell, long slot, long handle) {
         long total() {
-            return cellAndSlot + handle + cleanerRegistration;
+            return cell + slot + handle;
         }
     }
 
@@ -39,14 +39,14 @@ final class Footprint {
     private Footprint() {
     }
 
-    static List<Row> measure() {
+    static List<Row> measure() throws ReflectiveOperationException {
         List<Row> rows = new ArrayList<>();
         rows.add(row("tallyUnsynchronized", UnsynchronizedCounter::new, c -> c::increment));
         rows.add(row("tallySynchronized", SynchronizedCounter::new, c -> c::increment));
         rows.add(row("tallyLocking", LockingCounter::new, c -> c::increment));
         rows.add(row("tallyAtomic", AtomicCounter::new, c -> c::increment));
         rows.add(row("tallyStriped", StripedCounter::new, c -> c::increment));
-        rows.add(row("tallyPerThread", PerThreadCounter::new, c -> c::increment));
+        rows.add(perThreadRow());
         rows.add(row("jdkAtomicLong", AtomicLong::new, c -> c::incrementAndGet));
         rows.add(row("jdkLongAdder", LongAdder::new, c -> c::increment));
         rows.add(row("jctoolsStriped",
@@ -56,29 +56,47 @@ final class Footprint {
     }
 
     /**
-     * The counter's retained size with {@link Contention#THREADS} writers open, less its size
-     * with none, per writer; plus the handle itself and its {@code Cleaner} registration (the
-     * cleanable and its action), which the counter does not reference.
+     * The instance sizes of what one open writer adds: its cell (which is also the weak reference
+     * to the handle), its slot in the counter's array of cells (the array's growth per writer),
+     * and the handle. Sizes of instances rather than a graph, because a graph walked from the
+     * counter would follow each cell's reference to its handle and on to the owner thread.
      */
     static WriterCost perThreadWriter() throws ReflectiveOperationException {
         PerThreadCounter counter = new PerThreadCounter();
-        long none = GraphLayout.parseInstance(counter).totalSize();
+        Field cellsField = PerThreadCounter.class.getDeclaredField("cells");
+        cellsField.setAccessible(true);
+        long noSlots = ClassLayout.parseInstance(cellsField.get(counter)).instanceSize();
         List<PerThreadCounter.Writer> writers = new CopyOnWriteArrayList<>();
         Contention.run(() -> {
             PerThreadCounter.Writer writer = counter.writer();
             writer.increment();
             writers.add(writer);
         });
-        long open = GraphLayout.parseInstance(counter).totalSize();
+        long slots = ClassLayout.parseInstance(cellsField.get(counter)).instanceSize() - noSlots;
         PerThreadCounter.Writer writer = writers.get(0);
-        Field cleanableField = PerThreadCounter.Writer.class.getDeclaredField("cleanable");
-        cleanableField.setAccessible(true);
-        Object cleanable = cleanableField.get(writer);
-        Class<?> action = Class.forName(PerThreadCounter.class.getName() + "$Retire");
-        long registration = ClassLayout.parseInstance(cleanable).instanceSize()
-                + ClassLayout.parseClass(action).instanceSize();
-        return new WriterCost((open - none) / writers.size(),
-                ClassLayout.parseInstance(writer).instanceSize(), registration);
+        Field cellField = PerThreadCounter.Writer.class.getDeclaredField("cell");
+        cellField.setAccessible(true);
+        return new WriterCost(ClassLayout.parseInstance(cellField.get(writer)).instanceSize(),
+                slots / writers.size(), ClassLayout.parseInstance(writer).instanceSize());
+    }
+
+    /**
+     * As {@link #row}, but the cells are summed from their instance sizes: a graph walked from
+     * the counter would follow each cell's weak reference to its handle and on to the thread.
+     */
+    private static Row perThreadRow() throws ReflectiveOperationException {
+        PerThreadCounter counter = new PerThreadCounter();
+        long fresh = GraphLayout.parseInstance(counter).totalSize();
+        Field cellsField = PerThreadCounter.class.getDeclaredField("cells");
+        cellsField.setAccessible(true);
+        long noSlots = ClassLayout.parseInstance(cellsField.get(counter)).instanceSize();
+        Contention.hammer(counter::increment, INCREMENTS);
+        Object[] cells = (Object[]) cellsField.get(counter);
+        long contended = fresh - noSlots + ClassLayout.parseInstance(cells).instanceSize();
+        for (Object cell : cells) {
+            contended += ClassLayout.parseInstance(cell).instanceSize();
+        }
+        return new Row("tallyPerThread", fresh, contended);
     }
 
     private static <T> Row row(String name, Supplier<T> factory,

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 final class FootprintTest {
 
     @Test
-    void measuresEveryCounterFreshAndAfterContention() {
+    void measuresEveryCounterFreshAndAfterContention() throws ReflectiveOperationException {
         Map<String, Footprint.Row> rows = Footprint.measure().stream()
                 .collect(Collectors.toMap(Footprint.Row::counter, r -> r));
         assertThat(rows.keySet()).containsAll(List.of("tallyAtomic", "tallyStriped",
@@ -19,5 +19,19 @@ final class FootprintTest {
                 .isEqualTo(rows.get("tallyAtomic").freshBytes()).isPositive();
         assertThat(rows.get("tallyStriped").contendedBytes())
                 .isGreaterThanOrEqualTo(rows.get("tallyStriped").freshBytes());
+        assertThat(rows.get("tallyPerThread").contendedBytes())
+                .as("4 live padded cells")
+                .isGreaterThanOrEqualTo(rows.get("tallyPerThread").freshBytes() + 4 * 128);
+    }
+
+    @Test
+    void aPerThreadWriterKeepsItsPaddedCellItsSlotAndItsHandle()
+            throws ReflectiveOperationException {
+        Footprint.WriterCost cost = Footprint.perThreadWriter();
+        assertThat(cost.cell()).as("64 bytes before the sums, 16 of sums, 48 after")
+                .isGreaterThanOrEqualTo(128);
+        assertThat(cost.slot()).isIn(4L, 8L);
+        assertThat(cost.handle()).isPositive();
+        assertThat(cost.total()).isEqualTo(cost.cell() + cost.slot() + cost.handle());
     }
 }

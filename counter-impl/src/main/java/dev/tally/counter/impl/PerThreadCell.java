@@ -2,12 +2,18 @@ package dev.tally.counter.impl;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 
 /**
  * One writer's cell in a {@link PerThreadCounter}: the sums of its positive and negative deltas,
  * written only by the thread that owns the handle. The owner needs no atomic instruction: a plain
  * read of its own last value and a release store of the new one. What drains took from it is
  * kept by the counter, not here.
+ *
+ * <p>The cell is also the weak reference to its handle, queued on the counter's queue once the
+ * handle is unreachable, so that a handle dropped without {@code close()} is still folded in.
+ * Being that reference costs the cell nothing: its fields fill the padding in front of the sums.
  */
 final class PerThreadCell extends PerThreadCellPadAfter {
 
@@ -22,6 +28,15 @@ final class PerThreadCell extends PerThreadCellPadAfter {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+    }
+
+    /** Read-only; HotSpot places it in the 4-byte gap after the reference's fields. */
+    final PerThreadCounter counter;
+
+    PerThreadCell(PerThreadCounter.Writer handle, PerThreadCounter counter,
+            ReferenceQueue<? super PerThreadCounter.Writer> dropped) {
+        super(handle, dropped);
+        this.counter = counter;
     }
 
     /** Owner only: a plain read of the owner's own last store, then a release store. */
@@ -43,18 +58,41 @@ final class PerThreadCell extends PerThreadCellPadAfter {
     }
 }
 
-/** 48 bytes of padding before the values; see {@code StripePadBefore} for the sizes. */
-abstract class PerThreadCellPadBefore {
-    long p01, p02, p03, p04, p05, p06;
+/**
+ * 32 bytes of padding before the sums. In front of it sit the 12-byte object header and the
+ * reference's four 4-byte fields (written by the collector once, when the handle dies): with the
+ * 4-byte gap that aligns the longs, the sums start 64 bytes into the object, as a
+ * {@code Stripe}'s do, so they never share a cache line with whatever object lies before.
+ */
+abstract class PerThreadCellPadBefore extends WeakReference<PerThreadCounter.Writer> {
+    long p01, p02, p03, p04;
+
+    PerThreadCellPadBefore(PerThreadCounter.Writer handle,
+            ReferenceQueue<? super PerThreadCounter.Writer> dropped) {
+        super(handle, dropped);
+    }
 }
 
 /** The owner's two sums. */
 abstract class PerThreadCellValues extends PerThreadCellPadBefore {
     long added;
     long subtracted;
+
+    PerThreadCellValues(PerThreadCounter.Writer handle,
+            ReferenceQueue<? super PerThreadCounter.Writer> dropped) {
+        super(handle, dropped);
+    }
 }
 
-/** 48 bytes of padding after the values. */
+/**
+ * 48 bytes of padding after the sums: with the next object's header, 64 bytes between the sums
+ * and that object's fields.
+ */
 abstract class PerThreadCellPadAfter extends PerThreadCellValues {
     long p11, p12, p13, p14, p15, p16;
+
+    PerThreadCellPadAfter(PerThreadCounter.Writer handle,
+            ReferenceQueue<? super PerThreadCounter.Writer> dropped) {
+        super(handle, dropped);
+    }
 }

@@ -78,14 +78,35 @@ final class PerThreadCounterTest extends ThreadSafeCounterContractTest {
         }
         long expected = 50L * WRITERS * 1_000;
         assertThat(counter.get()).as("before collection").isEqualTo(expected);
-        // The cleaner folds each dropped handle after the collector finds it unreachable; ask for
-        // collections until every cell is gone, within a bound.
+        // The collector queues each dropped handle's cell once it finds the handle unreachable,
+        // and the next writer() folds what is queued: ask for collections until every cell is
+        // gone, within a bound.
         for (int i = 0; i < 200 && counter.cellCount() > 0; i++) {
             System.gc();
             Thread.sleep(10);
+            counter.writer().close();
         }
         assertThat(counter.cellCount()).as("cells left after collection").isZero();
         assertThat(counter.get()).as("after folding").isEqualTo(expected);
+    }
+
+    @Test
+    void drainsFoldDroppedHandlesAndTakeEachAddOnce() throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        Race.run(WRITERS, writer -> {
+            PerThreadCounter.Writer handle = counter.writer();
+            for (int i = 0; i < 10_000; i++) {
+                handle.increment();
+            }
+        });
+        long drained = 0;
+        for (int i = 0; i < 200 && counter.cellCount() > 0; i++) {
+            System.gc();
+            Thread.sleep(10);
+            drained += counter.getAndReset();
+        }
+        assertThat(counter.cellCount()).as("cells left after collection").isZero();
+        assertThat(drained + counter.get()).isEqualTo(WRITERS * 10_000L);
     }
 
     @Test
