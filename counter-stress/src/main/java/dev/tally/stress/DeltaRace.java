@@ -28,16 +28,16 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [1] 10,421,718 interesting; [2] 10,500,703 interesting; [3] 220,039,267
- * Synchronized:           [3] 71,571,608
- * Locking:                [3] 39,674,008
- * Atomic:                 [3] 99,915,928
- * Striped:                [3] 45,387,928
- * UnsynchronizedNegative: [-1] 10,831,908 interesting; [1] 234,810,343; [2] 10,771,597 interesting
- * SynchronizedNegative:   [1] 71,325,848
- * LockingNegative:        [1] 39,008,408
- * AtomicNegative:         [1] 101,943,448
- * StripedNegative:        [1] 46,033,048
+ * Unsynchronized:         [1] 9,970,850 interesting; [2] 10,628,604 interesting; [3] 227,007,994
+ * Synchronized:           [3] 72,872,088
+ * Locking:                [3] 40,943,768
+ * Atomic:                 [3] 94,949,528
+ * Striped:                [3] 47,098,008
+ * UnsynchronizedNegative: [-1] 11,329,885 interesting; [1] 236,733,632; [2] 11,504,251 interesting
+ * SynchronizedNegative:   [1] 73,803,928
+ * LockingNegative:        [1] 41,332,888
+ * AtomicNegative:         [1] 93,341,848
+ * StripedNegative:        [1] 48,029,848
  * </pre>
  */
 public final class DeltaRace {

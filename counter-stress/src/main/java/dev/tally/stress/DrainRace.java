@@ -31,15 +31,15 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0, 0] 10,129,950 interesting; [0, 2] 1,377 interesting;
- *                         [0, 3] 67,116,743; [1, 0] 3,001 interesting; [1, 2] 199;
- *                         [1, 3] 4,686 interesting; [3, 0] 77,761,412
- * Synchronized:           [0, 3] 76,878,719; [1, 2] 556,081; [3, 0] 7,254,248
- * Locking:                [0, 3] 45,108,411; [1, 2] 296,499; [3, 0] 6,802,858
- * Atomic:                 [0, 3] 61,823,263; [1, 2] 2,693,702; [3, 0] 13,966,643
- * Striped:                [0, 3] 20,245,157; [1, 2] 1,634,309; [3, 0] 16,811,502
- * PerThreadHandle:        [0, 3] 21,020,074; [1, 2] 2,289; [3, 0] 1,765,885
- * PerThreadHandleReader:  [0, 3] 20,938,727; [1, 3] 4,969; [3, 3] 1,926,472
+ * Unsynchronized:         [0, 0] 11,234,516 interesting; [0, 2] 1,241 interesting;
+ *                         [0, 3] 71,665,882; [1, 0] 2,875 interesting; [1, 2] 228;
+ *                         [1, 3] 5,410 interesting; [3, 0] 79,398,096
+ * Synchronized:           [0, 3] 79,947,736; [1, 2] 594,166; [3, 0] 8,130,506
+ * Locking:                [0, 3] 42,391,100; [1, 2] 289,210; [3, 0] 7,336,098
+ * Atomic:                 [0, 3] 63,909,481; [1, 2] 3,049,912; [3, 0] 15,333,495
+ * Striped:                [0, 3] 20,207,993; [1, 2] 1,838,518; [3, 0] 18,129,257
+ * PerThreadHandle:        [0, 3] 24,869,919; [1, 2] 537; [3, 0] 3,938,912
+ * PerThreadHandleReader:  [0, 3] 25,986,817; [1, 3] 963; [3, 3] 3,282,388
  * </pre>
  * The naive {@code 0, 0}: the drain read 0 before both adds and wrote its 0 after them, so both
  * were lost; {@code 1, 3}: the add of 2 read 1 before the drain zeroed it, so the 1 was counted

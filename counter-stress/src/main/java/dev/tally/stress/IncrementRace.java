@@ -29,13 +29,13 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [1] 17,626,259 interesting; [2] 235,951,109
- * Synchronized:           [2] 74,336,408
- * Locking:                [2] 41,199,768
- * Atomic:                 [2] 101,011,608
- * Striped:                [2] 46,012,568
- * PerThread:              [2] 4,931,628
- * PerThreadHandles:       [2] 8,820,888
+ * Unsynchronized:         [1] 19,627,139 interesting; [2] 240,503,829
+ * Synchronized:           [2] 71,704,728
+ * Locking:                [2] 41,486,488
+ * Atomic:                 [2] 102,004,888
+ * Striped:                [2] 44,998,808
+ * PerThread:              [2] 6,957,208
+ * PerThreadHandles:       [2] 20,914,328
  * </pre>
  */
 public final class IncrementRace {

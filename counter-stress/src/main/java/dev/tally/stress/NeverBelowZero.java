@@ -28,12 +28,12 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0] 353,483,375; [1] 5,673
- * Synchronized:           [0] 92,404,060; [1] 497,468
- * Locking:                [0] 76,888,616; [1] 304,752
- * Atomic:                 [0] 197,003,383; [1] 366,625
- * Striped:                [0] 63,376,060; [1] 239,068
- * PerThreadHandle:        [0] 23,293,594; [1] 6,654
+ * Unsynchronized:         [0] 369,591,272; [1] 5,296
+ * Synchronized:           [0] 98,346,516; [1] 576,132
+ * Locking:                [0] 72,750,568; [1] 305,840
+ * Atomic:                 [0] 192,583,719; [1] 352,369
+ * Striped:                [0] 66,194,726; [1] 246,642
+ * PerThreadHandle:        [0] 29,595,643; [1] 2,205
  * </pre>
  * The naive counter almost never shows 1: once compiled, {@code count += 1} followed by
  * {@code count -= 1} on a plain field folds into nothing, so there is rarely a 1 to see.

@@ -33,13 +33,14 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in
  * samples per outcome:
  * <pre>
- * Unsynchronized:         [0, 0] 45,291,954 interesting; [0, 1] 36,848,714; [1, 0] 24,413,514;
- *                         [1, 1] 27,986
- * Synchronized:           [0, 1] 18,195,896; [1, 0] 20,002,793; [1, 1] 4,199,159
- * Locking:                [0, 1] 10,888,393; [1, 0] 13,661,172; [1, 1] 3,184,603
- * Atomic:                 [0, 1] 27,947,271; [1, 0] 13,263,954; [1, 1] 4,985,663
- * Striped:                [0, 1] 13,168,648; [1, 0] 10,788,453; [1, 1] 2,824,747
- * PerThread:              [0, 0] 381 interesting; [0, 1] 3,070,964; [1, 0] 1,525,004; [1, 1] 53,296
+ * Unsynchronized:         [0, 0] 53,722,211 interesting; [0, 1] 35,306,978; [1, 0] 22,836,278;
+ *                         [1, 1] 21,021
+ * Synchronized:           [0, 1] 19,004,817; [1, 0] 18,082,534; [1, 1] 4,470,817
+ * Locking:                [0, 1] 10,595,946; [1, 0] 14,127,486; [1, 1] 3,246,256
+ * Atomic:                 [0, 1] 26,939,051; [1, 0] 14,638,685; [1, 1] 5,397,392
+ * Striped:                [0, 1] 13,733,076; [1, 0] 10,207,177; [1, 1] 2,995,195
+ * PerThread:              [0, 0] 1,058 interesting; [0, 1] 3,917,420; [1, 0] 1,712,592;
+ *                         [1, 1] 435,258
  * </pre>
  */
 public final class Visibility {
