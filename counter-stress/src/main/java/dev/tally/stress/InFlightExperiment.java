@@ -27,8 +27,12 @@ final class InFlightExperiment {
         long get();
     }
 
-    /** What the reader saw. */
-    record Result(long lowest, long reads, long finalValue) {
+    /**
+     * What the reader saw. Not named {@code Result}: before a run, jcstress loads every class whose
+     * path on the class path contains "Result", and from a classes directory it passes
+     * the file's path as the class name, which fails with a stack trace in the proof's output.
+     */
+    record Readings(long lowest, long reads, long finalValue) {
     }
 
     private InFlightExperiment() {
@@ -76,7 +80,7 @@ final class InFlightExperiment {
      * Runs {@code producers} producers of {@code items} items each, as many consumers, and one
      * reader, all released together; returns once every item has been consumed.
      */
-    static Result run(Gauge gauge, int producers, int items) throws InterruptedException {
+    static Readings run(Gauge gauge, int producers, int items) throws InterruptedException {
         BlockingQueue<Object> queue = new ArrayBlockingQueue<>(1_024);
         Object token = new Object();
         CountDownLatch start = new CountDownLatch(1);
@@ -128,6 +132,6 @@ final class InFlightExperiment {
         if (failure.get() != null) {
             throw new IllegalStateException("a thread of the experiment failed", failure.get());
         }
-        return new Result(seen[0], seen[1], gauge.get());
+        return new Readings(seen[0], seen[1], gauge.get());
     }
 }

@@ -116,13 +116,13 @@ public final class StressMain {
             if (!implementation.threadSafe) {
                 continue;
             }
-            InFlightExperiment.Result r = InFlightExperiment.run(
+            InFlightExperiment.Readings r = InFlightExperiment.run(
                     InFlightExperiment.of(implementation.newCounter()), producers, items);
             out.printf(Locale.ROOT, "%-26s %,13d %,13d %,8d%n",
                     implementation.label, r.reads(), r.lowest(), r.finalValue());
             ok &= r.lowest() >= 0 && r.finalValue() == 0;
         }
-        InFlightExperiment.Result adder = InFlightExperiment.run(
+        InFlightExperiment.Readings adder = InFlightExperiment.run(
                 InFlightExperiment.of(new LongAdder()), producers, items);
         out.printf(Locale.ROOT, "%-26s %,13d %,13d %,8d   (JDK, for comparison; not gated)%n",
                 "java.util.concurrent.LongAdder", adder.reads(), adder.lowest(),

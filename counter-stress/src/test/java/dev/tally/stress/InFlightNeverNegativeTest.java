@@ -17,7 +17,7 @@ final class InFlightNeverNegativeTest {
             mode = EnumSource.Mode.EXCLUDE)
     void getNeverReadsBelowZeroWhileItemsAreInFlight(Implementation implementation)
             throws InterruptedException {
-        InFlightExperiment.Result result = InFlightExperiment.run(
+        InFlightExperiment.Readings result = InFlightExperiment.run(
                 InFlightExperiment.of(implementation.newCounter()), 2, 200_000);
         assertThat(result.reads()).as("reads while items were in flight").isPositive();
         assertThat(result.lowest()).as("lowest value read").isGreaterThanOrEqualTo(0L);
