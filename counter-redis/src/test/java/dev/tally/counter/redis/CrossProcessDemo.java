@@ -24,7 +24,7 @@ final class CrossProcessDemo {
     public static void main(String[] args) throws Exception {
         int jvms = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         int adds = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
-        try (TestRedis redis = new TestRedis(false)) {
+        try (TestRedis redis = TestRedis.started()) {
             System.out.printf(Locale.ROOT, "%d JVMs x %,d increments of one Redis key (%s, %s)%n",
                     jvms, adds, redis.server.version(), redis.server.binary());
             long expected = (long) jvms * adds;

@@ -9,26 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Several worker JVMs against one real server: exact totals, and what a killed worker costs. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 final class MultiProcessTest {
 
-    private static TestRedis redis;
-
-    @BeforeAll
-    static void startServer() {
-        redis = new TestRedis(false);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final TestRedis redis = TestRedis.perClass();
 
     @Test
     void drainsAndTheFinalValueAddUpToEveryWorkersAddsExactly() throws Exception {

@@ -8,10 +8,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The server misbehaves while a counter is in use: it stalls, it dies and comes back, it stays
@@ -21,17 +20,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 final class RedisFaultsTest {
 
-    private TestRedis redis;
-
-    @BeforeEach
-    void startServer() {
-        redis = new TestRedis(true);
-    }
-
-    @AfterEach
-    void stopServer() {
-        redis.close();
-    }
+    @RegisterExtension
+    final TestRedis redis = TestRedis.perTest(true);
 
     @Test
     void aPauseLongerThanTheTimeoutDelaysBatchesButCountsEachOnce() throws Exception {

@@ -8,21 +8,81 @@ import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongPredicate;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A server, a client that reconnects every 50 ms (Lettuce's default backs off to 30 s, longer
- * than a test should wait after a restart) and a plain connection for checking the keys.
+ * than a test should wait after a restart) and a plain connection for checking the keys. Tests
+ * register it with {@code @RegisterExtension}, which starts and stops it around the class or
+ * each test.
  */
-final class TestRedis implements AutoCloseable {
+final class TestRedis implements AutoCloseable, BeforeAllCallback, AfterAllCallback,
+        BeforeEachCallback, AfterEachCallback {
 
-    final RedisServer server;
-    final RedisClient client;
+    private final boolean appendOnly;
+    private final boolean perTest;
+    RedisServer server;
+    RedisClient client;
     private StatefulRedisConnection<String, String> raw;
 
-    TestRedis(boolean appendOnly) {
-        this.server = RedisServer.start(appendOnly);
-        this.client = RedisClient.create(ClientResources.builder()
+    private TestRedis(boolean appendOnly, boolean perTest) {
+        this.appendOnly = appendOnly;
+        this.perTest = perTest;
+    }
+
+    /** One server for a whole test class: register on a static field. */
+    static TestRedis perClass() {
+        return new TestRedis(false, false);
+    }
+
+    /** A fresh server for each test, with an append-only file when asked: register on a field. */
+    static TestRedis perTest(boolean appendOnly) {
+        return new TestRedis(appendOnly, true);
+    }
+
+    /** A server started now, outside JUnit; the caller closes it. */
+    static TestRedis started() {
+        TestRedis redis = new TestRedis(false, false);
+        redis.start();
+        return redis;
+    }
+
+    private void start() {
+        server = RedisServer.start(appendOnly);
+        client = RedisClient.create(ClientResources.builder()
                 .reconnectDelay(Delay.constant(Duration.ofMillis(50))).build());
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        if (!perTest) {
+            start();
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (!perTest) {
+            close();
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (perTest) {
+            start();
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        if (perTest) {
+            close();
+        }
     }
 
     /** A builder for a counter on this server, flushing every 20 ms. */
@@ -62,6 +122,7 @@ final class TestRedis implements AutoCloseable {
     public void close() {
         if (raw != null) {
             raw.close();
+            raw = null;
         }
         ClientResources resources = client.getResources();
         client.shutdown();

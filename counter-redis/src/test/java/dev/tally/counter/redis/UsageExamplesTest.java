@@ -3,11 +3,10 @@ package dev.tally.counter.redis;
 import dev.tally.counter.impl.UsageExamples;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -17,20 +16,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class UsageExamplesTest {
 
-    private static TestRedis redis;
+    @RegisterExtension
+    static final TestRedis redis = TestRedis.perClass();
 
     @TempDir
     Path classes;
-
-    @BeforeAll
-    static void startServer() {
-        redis = new TestRedis(false);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        redis.close();
-    }
 
     @Test
     void everyPublicTypeHasAnExample() {
