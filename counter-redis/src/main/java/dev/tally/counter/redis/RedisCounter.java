@@ -99,7 +99,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private String unfinishedDrain;
     private long lastValue;
     private boolean heardFromServer;
-    private volatile long lastHeardNanos;
+    private long lastHeardNanos;
     private RuntimeException lastFailure;
 
     private RedisCounter(Builder builder) {
