@@ -30,8 +30,20 @@ final class PerThreadCell extends PerThreadCellPadAfter {
         }
     }
 
-    /** Read-only; HotSpot places it in the 4-byte gap after the reference's fields. */
+    /** A cell that is not in its counter's array: not yet added, or folded. */
+    static final int NOT_LIVE = -1;
+
+    /** Read-only. HotSpot puts this or {@link #index} in the 4-byte gap after the reference's. */
     final PerThreadCounter counter;
+
+    /**
+     * Where the cell sits in its counter's array, or {@link #NOT_LIVE}. Written under the
+     * counter's write lock; read without it by the owner's adds, which only ask whether it is
+     * {@code NOT_LIVE}: that can change under a live owner only through the owner's own close.
+     * With the last padding long it fills the line after the sums, where a rare write costs the
+     * owner one miss.
+     */
+    int index = NOT_LIVE;
 
     PerThreadCell(PerThreadCounter.Writer handle, PerThreadCounter counter,
             ReferenceQueue<? super PerThreadCounter.Writer> dropped) {
@@ -85,11 +97,11 @@ abstract class PerThreadCellValues extends PerThreadCellPadBefore {
 }
 
 /**
- * 48 bytes of padding after the sums: with the next object's header, 64 bytes between the sums
- * and that object's fields.
+ * 40 bytes of padding after the sums, and the cell's 4-byte index behind them: with the next
+ * object's header, 64 bytes between the sums and that object's fields.
  */
 abstract class PerThreadCellPadAfter extends PerThreadCellValues {
-    long p11, p12, p13, p14, p15, p16;
+    long p11, p12, p13, p14, p15;
 
     PerThreadCellPadAfter(PerThreadCounter.Writer handle,
             ReferenceQueue<? super PerThreadCounter.Writer> dropped) {

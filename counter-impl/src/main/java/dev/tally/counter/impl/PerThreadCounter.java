@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.concurrent.locks.StampedLock;
 
 /**
- * A counter where each writing thread owns a cell of its own, so that an increment through a
+ * A counter where each writing thread can own a cell of its own, so that an increment through a
  * {@link Writer} handle needs no atomic instruction and no lock: a plain read of the owner's own
  * last value and a release store, about what a plain {@code long++} costs.
  *
@@ -18,29 +18,26 @@ import java.util.concurrent.locks.StampedLock;
  *         writer.increment();                                     // the fast path
  *     }
  * }                                                               // folds the cell in, frees it
- * requests.add(2);                                                // from any thread, slower
+ * requests.add(2);                                                // from any thread, no handle
  * assert requests.get() == 5;
  * }</pre>
  *
  * <h2>Writers</h2>
  * {@link #writer()} gives the calling thread a handle on a new cell. Only that thread may use it:
  * from any other thread, or once closed, it throws {@link IllegalStateException}. Closing the
- * handle folds what its cell holds into the counter and frees the cell, so short tasks and virtual
- * threads leave nothing behind. A handle dropped without {@code close()} (its thread died, or it
- * was forgotten) is folded in the same way once the garbage collector has found it unreachable:
- * its cell is also a weak reference to it, queued by the collector, and the next
- * {@link #writer()} or {@link #getAndReset()} folds every queued cell. Until then the cell stays
- * in the sum, so nothing is lost. One cell is live per open handle, with no bound; each costs 156
- * bytes by JOL: the padded cell, which is also the weak reference (128), its slot (4) and the
- * handle (24).
+ * handle folds what its cell holds into the counter and frees the cell. A handle that is never
+ * closed is folded in the same way once its thread has ended (the next {@link #writer()} that
+ * finds the cells doubled since it last looked, and every {@link #getAndReset()}, fold the cells
+ * of ended threads, with no garbage collection needed), or once the collector finds the handle
+ * unreachable. Until then its cell stays in the sum, so nothing is lost. Opening and closing a
+ * handle cost the same at any number of cells (amortized); one cell is live per open handle, with
+ * no bound.
  *
- * <p>The {@link Counter} methods work from any thread without a handle: {@link #add(long)} finds
- * the calling thread's own implicit handle through a {@code ThreadLocal}, a look-up per call:
- * 2.0 ns per increment against 1.8 ns through a handle (JMH, 2026-11-25, JDK 17, 2-core Xeon). A
- * handle also lets a thread free its cell when it is done; an implicit one is freed only after
- * its thread has died and been collected, as a dropped handle is. An implicit handle also keeps
- * the counter reachable from its thread for that thread's life, as any {@code ThreadLocal} value
- * that refers to its owner does.
+ * <p>The {@link Counter} methods work from any thread without a handle. They do not give the
+ * thread a cell: they add to a small set of shared stripes, exactly as {@link StripedCounter}
+ * does, with one atomic add and no {@code ThreadLocal}. So a million short-lived (virtual) threads
+ * that each add once leave nothing behind, and a counter that nobody references can be collected
+ * while the threads that wrote it live on. Keep a handle where one thread writes very often.
  *
  * <h2>Guarantees</h2>
  * <ul>
@@ -51,45 +48,94 @@ import java.util.concurrent.locks.StampedLock;
  *       miss it, which cannot happen with the other thread-safe counters (jcstress scenario
  *       {@code Visibility} shows both of two threads missing each other's add). Order is kept:
  *       a reader that sees an add also sees everything that happened before it.</li>
+ *   <li>{@link #add(long)} and the other {@code Counter} methods: one atomic add on a stripe,
+ *       wait-free on x86-64, visible to every {@code get()} that starts after it returns.</li>
  *   <li>{@code get()}: not an atomic snapshot; the lower bound of {@link StripedCounter}, with
- *       each add counted from the moment its store is visible: never less than the value the
- *       counter held at some instant during the call, while no {@code getAndReset()} runs
- *       concurrently. So a counter whose every decrement follows its increment never reads
- *       below zero. It reads all subtracted sums, then all added
- *       sums, optimistically; if a handle was created or closed or a drain ran meanwhile, it reads
- *       again under a read lock (blocking only then).</li>
- *   <li>{@code getAndReset()}: exactly-once, without help from the writers: a drain cannot zero
- *       a cell it does not own, so the counter keeps beside the cells what drains have already
- *       taken from them, and drains run one at a time under a lock (blocking).</li>
+ *       each handle's add counted from the moment its store is visible: never less than the value
+ *       the counter held at some instant during the call. So a counter whose every decrement
+ *       follows its increment never reads below zero, as long as no drain has split an increment
+ *       from its decrement (below). Non-blocking, unless a handle is opened or closed or a drain
+ *       runs at the same time; its cost grows with the number of open handles.</li>
+ *   <li>{@code getAndReset()}: exactly-once, without help from the writers; blocking, one drain
+ *       at a time. Not a snapshot: a drain that overlaps mixed-sign adds can take an increment
+ *       without its decrement (it reads every cell's subtracted sum, then every added sum) or,
+ *       from the stripes, a decrement without its increment, and leave the other half in the
+ *       counter, which may then read below zero. Every add is still counted exactly once
+ *       (jcstress scenario {@code DrainSplit}).</li>
  * </ul>
+ *
+ * <p>A handle brought back to life by a finalizer after the collector cleared it: adds through
+ * it throw {@link IllegalStateException} once its cell has been folded, but an add that races the
+ * fold itself may be lost. Do not resurrect handles.
  */
-public final class PerThreadCounter implements Counter {
+public final class PerThreadCounter extends StripedCells implements Counter {
+
+    /*
+     * Implementation overview.
+     *
+     * The value is baseAdded - baseSubtracted, plus every live cell's added - subtracted, plus the
+     * stripes' (StripedCells). The bases hold what folded cells left behind, less what drains
+     * took from the live cells: a drain cannot zero a cell it does not own, so it moves the bases
+     * by minus what it read. Keeping this in the counter rather than a drained mark per cell saves
+     * get() a load per cell.
+     *
+     * Live cells sit in `cells[0 .. live)`, each knowing its index, so a fold is a swap with the
+     * last live cell: O(1), and it allocates nothing, so close() cannot fail halfway. writer()
+     * allocates the handle, its cell and any doubled array before it touches the counter; the
+     * array halves (allocated first, then swapped in) only in writer()'s sweeps and in drains,
+     * once it is a quarter full. So an OutOfMemoryError leaves every state as it was, or as it
+     * would be after the call: the count never changes.
+     *
+     * Every change to the array, `live` and the bases happens under the write lock. get() reads
+     * them optimistically and validates the stamp; a read that overlapped a change (it may have
+     * seen a cell twice, a null, or a base and the cell folded into it) is thrown away and redone
+     * under the read lock. A drain of the stripes also runs under the write lock, so get() never
+     * mixes stripes drained and not.
+     *
+     * Cells leave the array three ways: the owner's close(); a sweep, run by writer() when the
+     * live count reaches twice what it was after the last sweep, and by every drain, that folds
+     * the cells whose owner thread has ended (Thread.isAlive() false: the thread's last action
+     * happens-before that, JLS 17.4.4, so its last store is read); and the reference queue, for
+     * handles the collector found unreachable. A cell's index of NOT_LIVE marks it folded, so the
+     * second of two routes does nothing.
+     *
+     * Writer.add ends with Reference.reachabilityFence(this). Without it JLS 12.6.1 lets the
+     * handle become unreachable once add has loaded its cell, before the store, and a drain could
+     * fold the cell before the store lands (a lost add). With it, the handle is strongly reachable
+     * until after the store, and on JDK 17 HotSpot clears and enqueues a weak reference only at a
+     * safepoint of a collection that found its referent unreachable, which then happens after the
+     * store; the java.lang.ref memory-consistency rules that JDK 23 and later write down say the
+     * same. The fence compiles to nothing.
+     */
+
+    private static final PerThreadCell[] NO_CELLS = new PerThreadCell[0];
+
+    /** The array's smallest length, and the live count below which writer() does not sweep. */
+    private static final int MIN_CAPACITY = 8;
 
     private final StampedLock lock = new StampedLock();
-    private final ThreadLocal<Writer> implicitWriters = ThreadLocal.withInitial(this::writer);
 
     /** Cells whose handles the collector found unreachable; folded under the write lock. */
     private final ReferenceQueue<Writer> dropped = new ReferenceQueue<>();
 
-    /** Copy-on-write; replaced only under the write lock. */
-    private volatile PerThreadCell[] cells = new PerThreadCell[0];
-
-    /**
-     * Added to the live cells' sums to give the value: what closed cells left behind, less what
-     * drains have already taken from the live cells. Guarded by the write lock; wraps like long.
-     * Keeping this here rather than a drained mark in each cell saves get() a load per cell and
-     * each cell 16 bytes.
-     */
+    // Guarded by the write lock; read optimistically by get().
+    private PerThreadCell[] cells = NO_CELLS;
+    private int live;
     private long baseAdded;
     private long baseSubtracted;
 
+    /** Guarded by the write lock: writer() sweeps when {@code live} reaches this. */
+    private int sweepAt = MIN_CAPACITY;
+
     /** Creates a counter at zero, with no cells. */
     public PerThreadCounter() {
+        super(stripesForProcessors());
     }
 
     /**
      * Gives the calling thread a handle on a new cell of its own. Keep it for as long as the
-     * thread writes, and close it when done.
+     * thread writes, and close it when done. Thread-safe; blocking (a short write lock), O(1)
+     * amortized.
      *
      * @return a handle that only the calling thread may use
      */
@@ -98,9 +144,20 @@ public final class PerThreadCounter implements Counter {
         long stamp = lock.writeLock();
         try {
             foldDropped();
-            PerThreadCell[] grown = Arrays.copyOf(cells, cells.length + 1);
-            grown[grown.length - 1] = handle.cell;
-            cells = grown;
+            if (live >= sweepAt) {
+                sweepEnded();
+                shrink();
+                sweepAt = Math.max(MIN_CAPACITY, 2 * live);
+            }
+            PerThreadCell[] current = cells;
+            if (live == current.length) {
+                // Allocated before anything changes; the copy holds the same cells.
+                current = Arrays.copyOf(current, Math.max(MIN_CAPACITY, 2 * live));
+                cells = current;
+            }
+            PerThreadCell cell = handle.cell;
+            cell.index = live;
+            current[live++] = cell;
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -108,18 +165,18 @@ public final class PerThreadCounter implements Counter {
     }
 
     /**
-     * {@inheritDoc} Thread-safe and wait-free once the calling thread's implicit handle exists;
-     * costs a {@code ThreadLocal} look-up per call.
+     * {@inheritDoc} Thread-safe; one atomic add on a shared stripe, as {@link StripedCounter}
+     * does, wait-free on x86-64. No handle is created.
      */
     @Override
     public void add(long delta) {
-        implicitWriters.get().add(delta);
+        addStriped(delta);
     }
 
     /**
      * {@inheritDoc} Thread-safe; not an atomic snapshot but never less than a value held during
-     * the call while no drain runs (see the class comment). Non-blocking unless a handle is
-     * created or closed, or a drain runs, at the same time.
+     * the call (see the class comment). Non-blocking unless a handle is opened or closed, or a
+     * drain runs, at the same time.
      */
     @Override
     public long get() {
@@ -136,16 +193,26 @@ public final class PerThreadCounter implements Counter {
         return value;
     }
 
-    /** All subtracted sums first, then all added sums: see the lower bound in the class comment. */
+    /**
+     * Every subtracted sum first, then every added sum: see the lower bound in the class comment.
+     * Tolerates the torn state an optimistic read may see; such a result is discarded.
+     */
     private long read() {
         PerThreadCell[] snapshot = cells;
-        long minus = baseSubtracted;
-        for (PerThreadCell cell : snapshot) {
-            minus += cell.subtracted();
+        int n = Math.min(live, snapshot.length);
+        long minus = baseSubtracted + stripedSubtracted();
+        for (int i = 0; i < n; i++) {
+            PerThreadCell cell = snapshot[i];
+            if (cell != null) {
+                minus += cell.subtracted();
+            }
         }
-        long plus = baseAdded;
-        for (PerThreadCell cell : snapshot) {
-            plus += cell.added();
+        long plus = baseAdded + stripedAdded();
+        for (int i = 0; i < n; i++) {
+            PerThreadCell cell = snapshot[i];
+            if (cell != null) {
+                plus += cell.added();
+            }
         }
         return plus - minus;
     }
@@ -156,20 +223,22 @@ public final class PerThreadCounter implements Counter {
         long stamp = lock.writeLock();
         try {
             foldDropped();
+            sweepEnded();
+            shrink();
             // Takes what the cells hold as read now; an add stored after its cell is read stays
             // for the next drain, because the bases move by exactly the sums read.
             long subtracted = 0L;
-            for (PerThreadCell cell : cells) {
-                subtracted += cell.subtracted();
+            for (int i = 0; i < live; i++) {
+                subtracted += cells[i].subtracted();
             }
             long added = 0L;
-            for (PerThreadCell cell : cells) {
-                added += cell.added();
+            for (int i = 0; i < live; i++) {
+                added += cells[i].added();
             }
             long taken = (baseAdded + added) - (baseSubtracted + subtracted);
             baseAdded = -added;
             baseSubtracted = -subtracted;
-            return taken;
+            return taken + drainStripes();
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -192,30 +261,59 @@ public final class PerThreadCounter implements Counter {
         }
     }
 
+    /** Under the write lock: folds the cells whose owner thread has ended, or whose handle is gone. */
+    private void sweepEnded() {
+        // From the end, so the cell that a fold moves into slot i has been looked at already.
+        for (int i = live - 1; i >= 0; i--) {
+            PerThreadCell cell = cells[i];
+            Writer handle = cell.get();
+            if (handle == null || !handle.owner.isAlive()) {
+                fold(cell);
+            }
+        }
+    }
+
     /**
      * Under the write lock: moves what a cell holds into the bases and frees the cell, the value
-     * unchanged. The cell's owner no longer writes it: its handle is closed, or unreachable.
+     * unchanged. The cell's owner no longer writes it: its handle is closed or unreachable, or its
+     * thread has ended. Does nothing for a cell that is not live.
      */
     private void fold(PerThreadCell cell) {
-        PerThreadCell[] current = cells;
-        int index = 0;
-        while (index < current.length && current[index] != cell) {
-            index++;
-        }
-        if (index == current.length) {
+        int index = cell.index;
+        if (index == PerThreadCell.NOT_LIVE) {
             return;
         }
+        // Allocates nothing and cannot throw, so a close cannot fail halfway.
+        PerThreadCell[] current = cells;
+        int last = live - 1;
         baseAdded += cell.added();
         baseSubtracted += cell.subtracted();
-        PerThreadCell[] shrunk = new PerThreadCell[current.length - 1];
-        System.arraycopy(current, 0, shrunk, 0, index);
-        System.arraycopy(current, index + 1, shrunk, index, shrunk.length - index);
-        cells = shrunk;
+        PerThreadCell moved = current[last];
+        current[index] = moved;
+        moved.index = index;
+        current[last] = null;
+        cell.index = PerThreadCell.NOT_LIVE;
+        live = last;
+    }
+
+    /**
+     * Under the write lock: halves the array while it is at most a quarter full, so that it
+     * follows the open handles down again. Allocates the smaller array before it changes anything.
+     */
+    private void shrink() {
+        PerThreadCell[] current = cells;
+        int length = current.length;
+        while (length > MIN_CAPACITY && live <= length / 4) {
+            length /= 2;
+        }
+        if (length != current.length) {
+            cells = Arrays.copyOf(current, length);
+        }
     }
 
     /** The number of live cells, one per open handle; for tests. */
     int cellCount() {
-        return cells.length;
+        return live;
     }
 
     /** Returns the current value in decimal, as {@link #get()} reads it. */
@@ -243,7 +341,6 @@ public final class PerThreadCounter implements Counter {
 
         private final PerThreadCell cell;
         private final Thread owner;
-        private boolean closed;
 
         Writer(PerThreadCounter counter, Thread owner) {
             this.owner = owner;
@@ -252,24 +349,25 @@ public final class PerThreadCounter implements Counter {
 
         /**
          * Adds {@code delta}, which may be negative or zero, wrapping on overflow like
-         * {@code long}.
+         * {@code long}. Wait-free; a release store (see the counter's class comment).
          *
          * @param delta the amount to add
          * @throws IllegalStateException if called from another thread than the owner, or after
-         *     {@link #close()}
+         *     {@link #close()}, or after the cell was folded
          */
         public void add(long delta) {
-            if (Thread.currentThread() != owner || closed) {
+            PerThreadCell target = cell;
+            // The closed check reads the cell's index, on the line the store below writes anyway.
+            if (Thread.currentThread() != owner || target.index == PerThreadCell.NOT_LIVE) {
                 throw misuse("add to");
             }
             if (delta >= 0) {
-                cell.add(delta);
+                target.add(delta);
             } else {
-                cell.subtract(-delta);
+                target.subtract(-delta);
             }
-            // The collector may not find this handle unreachable, and a drain fold its cell,
-            // before the store above: reference processing happens after this fence (see the
-            // java.lang.ref package's memory consistency properties). Compiles to nothing.
+            // Keeps the handle reachable until the store above is done: see the implementation
+            // overview in PerThreadCounter (JLS 12.6.1). Compiles to nothing.
             Reference.reachabilityFence(this);
         }
 
@@ -293,7 +391,8 @@ public final class PerThreadCounter implements Counter {
 
         /**
          * Folds this handle's cell into the counter and frees the cell; nothing it added is lost.
-         * Closing a closed handle does nothing.
+         * Closing a closed handle does nothing. Blocking (a short write lock), O(1); it allocates
+         * nothing, so it cannot fail for want of memory.
          *
          * @throws IllegalStateException if called from another thread than the owner
          */
@@ -302,10 +401,7 @@ public final class PerThreadCounter implements Counter {
             if (Thread.currentThread() != owner) {
                 throw misuse("close");
             }
-            if (!closed) {
-                closed = true;
-                cell.counter.retire(cell);
-            }
+            cell.counter.retire(cell);
         }
 
         private IllegalStateException misuse(String action) {

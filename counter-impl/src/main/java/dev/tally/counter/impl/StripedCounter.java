@@ -1,9 +1,6 @@
 package dev.tally.counter.impl;
 
 import dev.tally.counter.Counter;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A counter that spreads contended writes over several padded stripes, so that threads on
@@ -17,14 +14,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * assert inFlight.get() == 1;           // never below zero while requests come and go
  * }</pre>
  *
- * <h2>How it works</h2>
- * It starts with one stripe. An add is one atomic add on the stripe its thread maps to; the stripe
- * also remembers the id of its last writer, and when an add finds that another thread wrote the
- * stripe since, the stripe count doubles, up to a bound (by default the smallest power of two at or
- * above {@link Runtime#availableProcessors()}); at the bound, threads that share a stripe are
- * re-mapped. A thread picks its stripe from its id, so adds need no {@code ThreadLocal}. Each
- * stripe keeps positive and negative deltas in separate cells that only grow until drained: the
- * sum of what was added and the sum of what was subtracted.
+ * <p>An add is one atomic add on a padded stripe that the calling thread's id picks, with no
+ * {@code ThreadLocal} and no retry; the stripes double under contention, up to a bound (by default
+ * the smallest power of two at or above {@link Runtime#availableProcessors()}). Each stripe keeps
+ * the sum of the positive deltas and the sum of the magnitudes of the negative ones apart, which is
+ * what gives {@link #get()} its lower bound.
  *
  * <h2>Guarantees</h2>
  * <ul>
@@ -38,7 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *       the instant between the two passes, and what it adds is at least what had been added
  *       then. So every add that returned before {@code get()} was called is counted, and a counter
  *       whose every decrement follows its increment (requests in flight, open connections) never
- *       reads below zero. The bound holds while no
+ *       reads below zero, as long as no drain has split an increment from its decrement (see
+ *       {@code getAndReset()} below). The bound holds while no
  *       {@code getAndReset()} or {@code reset()} runs concurrently and while the true totals do
  *       not wrap around {@code long}. A {@code get()} that overlaps a drain may see some stripes
  *       before they are emptied and some after: it can then return any mix of the two, including
@@ -46,39 +41,28 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@code getAndReset()}: exactly-once. Each stripe's cells are emptied with an atomic
  *       get-and-set, so an add lands either before the swap (and is returned) or after it (and
  *       remains); concurrent drains each take disjoint adds. Lock-free, but not a snapshot: adds
- *       to stripes already drained stay for the next drain.</li>
+ *       to stripes already drained stay for the next drain, and a drain that overlaps mixed-sign
+ *       adds can split an increment from its decrement (it empties the added cell, then the
+ *       subtracted one): it may return a decrement without its increment, or the reverse, and
+ *       leave the other half in the counter. Every add is still counted once; but after such a
+ *       drain the counter itself can hold a value below zero, so "never below zero" holds only
+ *       on a counter whose drains never overlap an increment and its decrement (jcstress
+ *       scenario {@code DrainSplit}).</li>
  * </ul>
  *
  * <h2>Memory</h2>
- * Each stripe is one object of 136 bytes, most of it padding against false sharing. A new counter
- * holds one stripe (216 bytes in all, by JOL); stripes are added only under contention, up to the
- * bound, and never removed.
+ * Each stripe is one object, most of it padding against false sharing (the README gives the sizes
+ * measured with JOL). A new counter holds one stripe; stripes are added only under contention, up
+ * to the bound, and never removed.
  */
-public final class StripedCounter implements Counter {
-
-    private static final VarHandle TABLE;
-
-    static {
-        try {
-            TABLE = MethodHandles.lookup()
-                    .findVarHandle(StripedCounter.class, "table", StripeTable.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** Re-map threads on about one in this many signs of sharing at the bound, not on every one. */
-    private static final int REHASH_ODDS = 8;
-
-    private final int maxStripes;
-    private volatile StripeTable table = StripeTable.single();
+public final class StripedCounter extends StripedCells implements Counter {
 
     /**
      * Creates a counter at zero whose stripes grow up to the smallest power of two at or above the
      * number of available processors.
      */
     public StripedCounter() {
-        this(ceilingPowerOfTwo(Runtime.getRuntime().availableProcessors()));
+        this(stripesForProcessors());
     }
 
     /**
@@ -90,42 +74,20 @@ public final class StripedCounter implements Counter {
      * @throws IllegalArgumentException if {@code maxStripes} is less than 1
      */
     public StripedCounter(int maxStripes) {
+        super(checkedBound(maxStripes));
+    }
+
+    private static int checkedBound(int maxStripes) {
         if (maxStripes < 1) {
             throw new IllegalArgumentException("maxStripes must be at least 1, was " + maxStripes);
         }
-        this.maxStripes = Integer.highestOneBit(maxStripes);
+        return Integer.highestOneBit(maxStripes);
     }
 
     /** {@inheritDoc} Thread-safe and wait-free on x86-64; see the class comment. */
     @Override
     public void add(long delta) {
-        long writer = Thread.currentThread().getId();
-        StripeTable current = table;
-        Stripe stripe = current.stripeFor(writer);
-        boolean shared = delta >= 0 ? stripe.add(delta, writer) : stripe.subtract(-delta, writer);
-        if (shared) {
-            spread(current);
-        }
-    }
-
-    /**
-     * Another thread wrote the stripe this thread just wrote: double the stripes while below the
-     * bound; at the bound, re-map the threads on about one sign in {@value #REHASH_ODDS}, so that
-     * two threads that run at once and share a stripe soon stop sharing it. With more threads
-     * running at once than stripes (a bound below the core count) sharing cannot end, and the
-     * re-maps then cost every add a reread of the table now and then.
-     */
-    private void spread(StripeTable seen) {
-        if (seen.size() < maxStripes) {
-            replace(seen, seen.doubled());
-        } else if (ThreadLocalRandom.current().nextInt(REHASH_ODDS) == 0) {
-            replace(seen, seen.rehashed());
-        }
-    }
-
-    /** Installs {@code next} if {@code seen} is still current; a lost race needs no retry. */
-    private void replace(StripeTable seen, StripeTable next) {
-        TABLE.compareAndSet(this, seen, next);
+        addStriped(delta);
     }
 
     /**
@@ -135,40 +97,20 @@ public final class StripedCounter implements Counter {
      */
     @Override
     public long get() {
-        long subtracted = 0L;
-        for (Stripe stripe : table.stripes) {
-            subtracted += stripe.subtracted();
-        }
-        // Read the table again: a stripe that took an add before this point is in this table.
-        long added = 0L;
-        for (Stripe stripe : table.stripes) {
-            added += stripe.added();
-        }
+        long subtracted = stripedSubtracted();
+        long added = stripedAdded();
         return added - subtracted;
     }
 
     /** {@inheritDoc} Thread-safe, lock-free and exactly-once; see the class comment. */
     @Override
     public long getAndReset() {
-        long taken = 0L;
-        for (Stripe stripe : table.stripes) {
-            taken += stripe.drain();
-        }
-        return taken;
+        return drainStripes();
     }
 
     /** Returns the current value in decimal, as {@link #get()} reads it. */
     @Override
     public String toString() {
         return Long.toString(get());
-    }
-
-    /** The number of stripes now in use; for tests. */
-    int stripeCount() {
-        return table.size();
-    }
-
-    private static int ceilingPowerOfTwo(int n) {
-        return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
     }
 }

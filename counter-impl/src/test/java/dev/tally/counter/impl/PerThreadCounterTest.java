@@ -91,6 +91,23 @@ final class PerThreadCounterTest extends ThreadSafeCounterContractTest {
     }
 
     @Test
+    void handlesOfEndedThreadsAreFoldedWithoutWaitingForACollection() throws InterruptedException {
+        PerThreadCounter counter = new PerThreadCounter();
+        int rounds = 500;
+        for (int round = 0; round < rounds; round++) {
+            Race.run(WRITERS, writer -> {
+                PerThreadCounter.Writer handle = counter.writer();   // never closed
+                handle.add(1_000);
+            });
+        }
+        // writer() folds ended threads' cells as the cells double: never all of them live at once.
+        assertThat(counter.cellCount()).as("live cells before the drain").isLessThanOrEqualTo(16);
+        assertThat(counter.getAndReset()).isEqualTo(rounds * WRITERS * 1_000L);
+        assertThat(counter.cellCount()).as("live cells after the drain").isZero();
+        assertThat(counter.get()).isZero();
+    }
+
+    @Test
     void drainsFoldDroppedHandlesAndTakeEachAddOnce() throws InterruptedException {
         PerThreadCounter counter = new PerThreadCounter();
         Race.run(WRITERS, writer -> {

@@ -43,8 +43,8 @@ final class StripedCounterTest extends ThreadSafeCounterContractTest {
     @Test
     void growsUnderContentionButNeverPastItsBound() throws InterruptedException {
         StripedCounter counter = new StripedCounter(4);
-        // Growth needs two threads to collide in one compare-and-set, which the scheduler decides;
-        // a round almost always has many collisions, so a few rounds make this certain.
+        // Growth needs two threads to meet on a stripe at one of its sampled adds, which the
+        // scheduler decides; a round almost always has many, so a few rounds make this certain.
         int rounds = 0;
         do {
             Race.run(WRITERS, writer -> write(counter, writer));
