@@ -79,7 +79,7 @@ public class IncrementBenchmark {
         striped.increment();
     }
 
-    /** tally's per-thread counter through {@code Counter.increment()}: a ThreadLocal look-up. */
+    /** tally's per-thread counter through {@code Counter.increment()}: its shared stripes. */
     @Benchmark
     public void tallyPerThread() {
         perThread.increment();
