@@ -124,7 +124,12 @@ public final class PerThreadCounter extends StripedCells implements Counter {
     private long baseAdded;
     private long baseSubtracted;
 
-    /** Guarded by the write lock: writer() sweeps when {@code live} reaches this. */
+    /**
+     * Guarded by the write lock: writer() sweeps when {@code live} reaches this, twice the live
+     * count after the last sweep or fold. A sweep costs O(live) and follows at least live/2 opens,
+     * so opening stays O(1) amortized; and ended threads' cells never outnumber the live ones by
+     * more than that.
+     */
     private int sweepAt = MIN_CAPACITY;
 
     /** Creates a counter at zero, with no cells. */
@@ -294,6 +299,8 @@ public final class PerThreadCounter extends StripedCells implements Counter {
         current[last] = null;
         cell.index = PerThreadCell.NOT_LIVE;
         live = last;
+        // Sweep again once the live cells have doubled from here, not from an old peak.
+        sweepAt = Math.min(sweepAt, Math.max(MIN_CAPACITY, 2 * last));
     }
 
     /**

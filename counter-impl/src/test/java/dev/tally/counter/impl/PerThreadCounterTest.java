@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import dev.tally.counter.Counter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +95,12 @@ final class PerThreadCounterTest extends ThreadSafeCounterContractTest {
     @Test
     void handlesOfEndedThreadsAreFoldedWithoutWaitingForACollection() throws InterruptedException {
         PerThreadCounter counter = new PerThreadCounter();
+        // A past peak of open handles must not let ended threads' cells pile up to it.
+        List<PerThreadCounter.Writer> peak = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            peak.add(counter.writer());
+        }
+        peak.forEach(PerThreadCounter.Writer::close);
         int rounds = 500;
         for (int round = 0; round < rounds; round++) {
             Race.run(WRITERS, writer -> {
