@@ -46,7 +46,7 @@ final class Footprint {
         rows.add(row("tallyLocking", LockingCounter::new, c -> c::increment));
         rows.add(row("tallyAtomic", AtomicCounter::new, c -> c::increment));
         rows.add(row("tallyStriped", StripedCounter::new, c -> c::increment));
-        rows.add(perThreadRow());
+        rows.add(row("tallyPerThread", PerThreadCounter::new, c -> c::increment));
         rows.add(row("jdkAtomicLong", AtomicLong::new, c -> c::incrementAndGet));
         rows.add(row("jdkLongAdder", LongAdder::new, c -> c::increment));
         rows.add(row("jctoolsStriped",
@@ -78,25 +78,6 @@ final class Footprint {
         cellField.setAccessible(true);
         return new WriterCost(ClassLayout.parseInstance(cellField.get(writer)).instanceSize(),
                 slots / writers.size(), ClassLayout.parseInstance(writer).instanceSize());
-    }
-
-    /**
-     * As {@link #row}, but the cells are summed from their instance sizes: a graph walked from
-     * the counter would follow each cell's weak reference to its handle and on to the thread.
-     */
-    private static Row perThreadRow() throws ReflectiveOperationException {
-        PerThreadCounter counter = new PerThreadCounter();
-        long fresh = GraphLayout.parseInstance(counter).totalSize();
-        Field cellsField = PerThreadCounter.class.getDeclaredField("cells");
-        cellsField.setAccessible(true);
-        long noSlots = ClassLayout.parseInstance(cellsField.get(counter)).instanceSize();
-        Contention.hammer(counter::increment, INCREMENTS);
-        Object[] cells = (Object[]) cellsField.get(counter);
-        long contended = fresh - noSlots + ClassLayout.parseInstance(cells).instanceSize();
-        for (Object cell : cells) {
-            contended += ClassLayout.parseInstance(cell).instanceSize();
-        }
-        return new Row("tallyPerThread", fresh, contended);
     }
 
     private static <T> Row row(String name, Supplier<T> factory,

@@ -19,9 +19,11 @@ final class FootprintTest {
                 .isEqualTo(rows.get("tallyAtomic").freshBytes()).isPositive();
         assertThat(rows.get("tallyStriped").contendedBytes())
                 .isGreaterThanOrEqualTo(rows.get("tallyStriped").freshBytes());
+        // Through the Counter methods it grows stripes, as StripedCounter does, and no cell.
         assertThat(rows.get("tallyPerThread").contendedBytes())
-                .as("4 live padded cells")
-                .isGreaterThanOrEqualTo(rows.get("tallyPerThread").freshBytes() + 4 * 128);
+                .isGreaterThanOrEqualTo(rows.get("tallyPerThread").freshBytes())
+                .isLessThan(rows.get("tallyPerThread").freshBytes()
+                        + rows.get("tallyStriped").contendedBytes());
     }
 
     @Test
