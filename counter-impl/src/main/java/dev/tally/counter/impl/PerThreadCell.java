@@ -33,15 +33,17 @@ final class PerThreadCell extends PerThreadCellPadAfter {
     /** A cell that is not in its counter's array: not yet added, or folded. */
     static final int NOT_LIVE = -1;
 
-    /** Read-only. HotSpot puts this or {@link #index} in the 4-byte gap after the reference's. */
+    /**
+     * Read-only. HotSpot puts this field or {@link #index} in the 4-byte gap after the
+     * reference's fields and the other behind the last padding long (JOL: index at 28, counter at
+     * 120 on JDK 17); either way no field that changes often shares a line with the sums.
+     */
     final PerThreadCounter counter;
 
     /**
      * Where the cell sits in its counter's array, or {@link #NOT_LIVE}. Written under the
-     * counter's write lock; read without it by the owner's adds, which only ask whether it is
-     * {@code NOT_LIVE}: that can change under a live owner only through the owner's own close.
-     * With the last padding long it fills the line after the sums, where a rare write costs the
-     * owner one miss.
+     * counter's write lock, rarely; read without it by the owner's adds, which only ask whether
+     * it is {@code NOT_LIVE}: that can change under a live owner only through its own close.
      */
     int index = NOT_LIVE;
 
@@ -97,8 +99,8 @@ abstract class PerThreadCellValues extends PerThreadCellPadBefore {
 }
 
 /**
- * 40 bytes of padding after the sums, and the cell's 4-byte index behind them: with the next
- * object's header, 64 bytes between the sums and that object's fields.
+ * 40 bytes of padding after the sums, and one of the cell's 4-byte fields behind them: with the
+ * next object's header, 64 bytes between the sums and that object's fields.
  */
 abstract class PerThreadCellPadAfter extends PerThreadCellValues {
     long p11, p12, p13, p14, p15;

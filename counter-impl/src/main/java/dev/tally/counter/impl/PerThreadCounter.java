@@ -27,11 +27,11 @@ import java.util.concurrent.locks.StampedLock;
  * from any other thread, or once closed, it throws {@link IllegalStateException}. Closing the
  * handle folds what its cell holds into the counter and frees the cell. A handle that is never
  * closed is folded in the same way once its thread has ended (the next {@link #writer()} that
- * finds the cells doubled since it last looked, and every {@link #getAndReset()}, fold the cells
- * of ended threads, with no garbage collection needed), or once the collector finds the handle
- * unreachable. Until then its cell stays in the sum, so nothing is lost. Opening and closing a
- * handle cost the same at any number of cells (amortized); one cell is live per open handle, with
- * no bound.
+ * finds the cells doubled since the last such sweep or close, and every {@link #getAndReset()},
+ * fold the cells of ended threads, with no garbage collection needed), or once the collector
+ * finds the handle unreachable. Until then its cell stays in the sum, so nothing is lost. Opening
+ * and closing a handle cost the same at any number of cells (amortized); there is one cell per
+ * open handle, and per unclosed handle not yet folded, with no bound.
  *
  * <p>The {@link Counter} methods work from any thread without a handle. They do not give the
  * thread a cell: they add to a small set of shared stripes, exactly as {@link StripedCounter}
@@ -80,11 +80,13 @@ public final class PerThreadCounter extends StripedCells implements Counter {
      * get() a load per cell.
      *
      * Live cells sit in `cells[0 .. live)`, each knowing its index, so a fold is a swap with the
-     * last live cell: O(1), and it allocates nothing, so close() cannot fail halfway. writer()
-     * allocates the handle, its cell and any doubled array before it touches the counter; the
-     * array halves (allocated first, then swapped in) only in writer()'s sweeps and in drains,
-     * once it is a quarter full. So an OutOfMemoryError leaves every state as it was, or as it
-     * would be after the call: the count never changes.
+     * last live cell: O(1), and it reads the cell's sums before it changes anything and allocates
+     * nothing after. writer() allocates the handle, its cell and any doubled array before it adds
+     * the cell; what it may do first (fold ended threads' cells, halve the array: allocated
+     * first, then swapped in) changes no count. A drain reads every cell before it takes the
+     * stripes, whose VarHandle call sites Stripe links when it is initialized. Waiting for the
+     * lock may allocate on JDK 17 (StampedLock's queue nodes), before anything changes. So an
+     * OutOfMemoryError leaves the count as it was, or as it would be after the call.
      *
      * Every change to the array, `live` and the bases happens under the write lock. get() reads
      * them optimistically and validates the stamp; a read that overlapped a change (it may have
@@ -93,8 +95,8 @@ public final class PerThreadCounter extends StripedCells implements Counter {
      * mixes stripes drained and not.
      *
      * Cells leave the array three ways: the owner's close(); a sweep, run by writer() when the
-     * live count reaches twice what it was after the last sweep, and by every drain, that folds
-     * the cells whose owner thread has ended (Thread.isAlive() false: the thread's last action
+     * live count reaches twice what it was after the last sweep or fold, and by every drain,
+     * that folds the cells whose owner thread has ended (Thread.isAlive() false: the thread's last action
      * happens-before that, JLS 17.4.4, so its last store is read); and the reference queue, for
      * handles the collector found unreachable. A cell's index of NOT_LIVE marks it folded, so the
      * second of two routes does nothing.
@@ -102,10 +104,11 @@ public final class PerThreadCounter extends StripedCells implements Counter {
      * Writer.add ends with Reference.reachabilityFence(this). Without it JLS 12.6.1 lets the
      * handle become unreachable once add has loaded its cell, before the store, and a drain could
      * fold the cell before the store lands (a lost add). With it, the handle is strongly reachable
-     * until after the store, and on JDK 17 HotSpot clears and enqueues a weak reference only at a
-     * safepoint of a collection that found its referent unreachable, which then happens after the
-     * store; the java.lang.ref memory-consistency rules that JDK 23 and later write down say the
-     * same. The fence compiles to nothing.
+     * until after the store: the collector can find it unreachable, clear the cell and queue it
+     * for a fold only after that. That the store is then visible to the folding thread is what
+     * the java.lang.ref memory-consistency rules, written down from JDK 23 on, promise; JDK 17's
+     * specification leaves it to the implementation, and HotSpot's collectors (which clear and
+     * queue references under their own synchronization) give it. The fence compiles to nothing.
      */
 
     private static final PerThreadCell[] NO_CELLS = new PerThreadCell[0];
@@ -127,8 +130,8 @@ public final class PerThreadCounter extends StripedCells implements Counter {
     /**
      * Guarded by the write lock: writer() sweeps when {@code live} reaches this, twice the live
      * count after the last sweep or fold. A sweep costs O(live) and follows at least live/2 opens,
-     * so opening stays O(1) amortized; and ended threads' cells never outnumber the live ones by
-     * more than that.
+     * so opening stays O(1) amortized; and between drains the cells, ended threads' included,
+     * never number more than twice what they did after the last sweep or fold.
      */
     private int sweepAt = MIN_CAPACITY;
 
@@ -241,9 +244,12 @@ public final class PerThreadCounter extends StripedCells implements Counter {
                 added += cells[i].added();
             }
             long taken = (baseAdded + added) - (baseSubtracted + subtracted);
+            // Commits: the stripes' swaps (their call sites linked when Stripe was initialized)
+            // and the bases allocate nothing, so nothing below throws once a stripe is taken.
+            taken += drainStripes();
             baseAdded = -added;
             baseSubtracted = -subtracted;
-            return taken + drainStripes();
+            return taken;
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -266,7 +272,7 @@ public final class PerThreadCounter extends StripedCells implements Counter {
         }
     }
 
-    /** Under the write lock: folds the cells whose owner thread has ended, or whose handle is gone. */
+    /** Under the write lock: folds the cells of ended owner threads and of handles gone. */
     private void sweepEnded() {
         // From the end, so the cell that a fold moves into slot i has been looked at already.
         for (int i = live - 1; i >= 0; i--) {
@@ -288,11 +294,13 @@ public final class PerThreadCounter extends StripedCells implements Counter {
         if (index == PerThreadCell.NOT_LIVE) {
             return;
         }
-        // Allocates nothing and cannot throw, so a close cannot fail halfway.
+        long added = cell.added();
+        long subtracted = cell.subtracted();
+        // Commits: nothing below allocates or throws, so a fold cannot stop halfway.
         PerThreadCell[] current = cells;
         int last = live - 1;
-        baseAdded += cell.added();
-        baseSubtracted += cell.subtracted();
+        baseAdded += added;
+        baseSubtracted += subtracted;
         PerThreadCell moved = current[last];
         current[index] = moved;
         moved.index = index;
@@ -398,8 +406,9 @@ public final class PerThreadCounter extends StripedCells implements Counter {
 
         /**
          * Folds this handle's cell into the counter and frees the cell; nothing it added is lost.
-         * Closing a closed handle does nothing. Blocking (a short write lock), O(1); it allocates
-         * nothing, so it cannot fail for want of memory.
+         * Closing a closed handle does nothing. Blocking (a short write lock), O(1). It allocates
+         * nothing itself (waiting for the lock may, on JDK 17); if it throws, the handle stays
+         * open and the count is unchanged.
          *
          * @throws IllegalStateException if called from another thread than the owner
          */
@@ -415,11 +424,17 @@ public final class PerThreadCounter extends StripedCells implements Counter {
             Thread caller = Thread.currentThread();
             if (caller != owner) {
                 return new IllegalStateException("cannot " + action + " a PerThreadCounter.Writer "
-                        + "from thread '" + caller.getName() + "': it belongs to thread '"
-                        + owner.getName() + "'");
+                        + "from thread " + describe(caller) + ": it belongs to thread "
+                        + describe(owner));
             }
             return new IllegalStateException("cannot " + action + " a closed "
-                    + "PerThreadCounter.Writer (thread '" + owner.getName() + "')");
+                    + "PerThreadCounter.Writer (thread " + describe(owner) + ")");
+        }
+
+        /** The name in quotes, or for an unnamed thread (a virtual one) its description. */
+        private static String describe(Thread thread) {
+            String name = thread.getName();
+            return name.isEmpty() ? thread.toString() : "'" + name + "'";
         }
     }
 }

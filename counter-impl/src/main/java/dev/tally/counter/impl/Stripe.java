@@ -28,6 +28,13 @@ final class Stripe extends StripePadAfter {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        // Links every VarHandle call site of this class now, when the first counter is built: the
+        // first call at a site allocates to link it, and an OutOfMemoryError thrown there in a
+        // drain would strike after part of the drain was taken.
+        Stripe warm = new Stripe();
+        warm.add(1L);
+        warm.subtract(1L);
+        warm.drain();
     }
 
     /**
@@ -58,18 +65,21 @@ final class Stripe extends StripePadAfter {
     }
 
     /**
-     * Records {@code writer} as the last sampled writer of this stripe and returns whether that
-     * was another thread: the stripe is shared, and its cache line travels between cores. A plain
-     * field on the cells' own line, stored only when the writer changes; a hint, never part of the
-     * count, so a racy read or a lost store costs at most one missed or extra sign.
+     * Records {@code writer} as the last sampled writer of this stripe and returns whether the
+     * writer changed at this sample and at the one before: the stripe is shared by threads that
+     * run at once, and its cache line travels between cores. Plain fields on the cells' own line,
+     * stored only at samples; a hint, never part of the count, so a racy read or a lost store
+     * costs at most one missed or extra sign.
      */
     boolean sharedWith(long writer) {
         long last = lastWriter;
         if (last == writer) {
+            changes = 0;
             return false;
         }
         lastWriter = writer;
-        return last != NO_WRITER;
+        // One change of writer is a turn taken; two in a row are two threads writing at once.
+        return last != NO_WRITER && ++changes >= 2;
     }
 
     long added() {
@@ -104,6 +114,8 @@ abstract class StripeValues extends StripePadBefore {
     volatile long added;
     volatile long subtracted;
     long lastWriter;
+    /** Changes of writer at consecutive samples; HotSpot puts it in the header's 4-byte gap. */
+    int changes;
 }
 
 /**

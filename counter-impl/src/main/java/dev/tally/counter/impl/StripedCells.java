@@ -25,9 +25,12 @@ abstract class StripedCells {
      * Contention is learnt by sampling: the atomic add returns the cell's previous value, and when
      * the add carries the cell across a multiple of 2^SAMPLE_SHIFT (about one increment in a
      * thousand, every add of a larger delta), the thread compares the stripe's last sampled writer
-     * with itself. Two threads that share a stripe meet there within a few samples; one thread
-     * alone never does. A sign of sharing doubles the stripes up to the bound; at the bound it
-     * re-maps every thread with a new random multiplier, on about one sign in REHASH_ODDS. The
+     * with itself. Two samples in a row by another thread than the one before are the sign of
+     * sharing: two threads that write a stripe at once alternate there within a few samples,
+     * while threads that write it one after another (a pool taking turns) change writer once per
+     * turn, and one thread alone never does. A sign of sharing doubles the stripes up to the
+     * bound; at the bound it re-maps every thread with a new random multiplier, on about one sign
+     * in REHASH_ODDS. The
      * writer id is a hint, never part of the count, so a racy read or a lost store costs at most
      * one missed or extra sign.
      *
@@ -77,21 +80,29 @@ abstract class StripedCells {
         }
     }
 
-    /** Doubles the stripes below the bound; at the bound, now and then re-maps the threads. */
+    /**
+     * Doubles the stripes below the bound; at the bound, now and then re-maps the threads. Runs
+     * after the caller's add has been counted, so it must not throw: growing is only a hint, and
+     * a heap too full to grow skips it.
+     */
     private void spread(Stripe[] seen) {
-        if (seen.length < maxStripes) {
-            Stripe[] doubled = Arrays.copyOf(seen, seen.length * 2);
-            for (int i = seen.length; i < doubled.length; i++) {
-                doubled[i] = new Stripe();
+        try {
+            if (seen.length < maxStripes) {
+                Stripe[] doubled = Arrays.copyOf(seen, seen.length * 2);
+                for (int i = seen.length; i < doubled.length; i++) {
+                    doubled[i] = new Stripe();
+                }
+                // A lost race needs no retry: the winner grew the array, or will re-map.
+                STRIPES.compareAndSet(this, seen, doubled);
+            } else if (ThreadLocalRandom.current().nextInt(REHASH_ODDS) == 0) {
+                multiplier = ThreadLocalRandom.current().nextLong() | 1L;
             }
-            // A lost race needs no retry: the winner grew the array, or will re-map.
-            STRIPES.compareAndSet(this, seen, doubled);
-        } else if (ThreadLocalRandom.current().nextInt(REHASH_ODDS) == 0) {
-            multiplier = ThreadLocalRandom.current().nextLong() | 1L;
+        } catch (OutOfMemoryError e) {
+            // The add that asked for room is already counted: the caller must not see it fail.
         }
     }
 
-    /** The sum of every stripe's subtracted cell; a caller that wants a lower bound reads this first. */
+    /** The sum of every stripe's subtracted cell; for a lower bound, read this first. */
     final long stripedSubtracted() {
         long sum = 0L;
         for (Stripe stripe : stripes) {

@@ -56,6 +56,23 @@ final class StripedCounterTest extends ThreadSafeCounterContractTest {
     }
 
     @Test
+    void threadsTakingTurnsDoNotGrowTheStripes() throws InterruptedException {
+        StripedCounter counter = new StripedCounter(8);
+        for (int turn = 0; turn < 50; turn++) {
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < 10_000; i++) {
+                    counter.increment();
+                }
+            });
+            thread.start();
+            thread.join();
+        }
+        assertThat(counter.stripeCount()).as("stripes after 50 turns, one thread at a time")
+                .isOne();
+        assertThat(counter.get()).isEqualTo(500_000);
+    }
+
+    @Test
     void roundsTheBoundDownToAPowerOfTwo() throws InterruptedException {
         StripedCounter counter = new StripedCounter(3);
         Race.run(WRITERS, writer -> write(counter, writer));
