@@ -7,6 +7,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import dev.tally.counter.impl.UnsynchronizedCounter;
@@ -38,6 +39,14 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * LockingNegative:        [1] 41,332,888
  * AtomicNegative:         [1] 93,341,848
  * StripedNegative:        [1] 48,029,848
+ * </pre>
+ * The PerThreadCounter variants came later; the gate's quick run in {@code mvn -B verify} on
+ * 2026-11-29 (same machine and JDK; C2 only, with and without biased locking, one fork each) saw:
+ * <pre>
+ * PerThread:                [3] 1,460,262
+ * PerThreadHandles:         [3] 5,259,302
+ * PerThreadNegative:        [1] 1,419,302
+ * PerThreadHandlesNegative: [1] 4,747,302
  * </pre>
  */
 public final class DeltaRace {
@@ -173,6 +182,63 @@ public final class DeltaRace {
         }
     }
 
+    /** PerThreadCounter through its Counter methods adding 1 and 2: always the exact sum. */
+    @JCStressTest
+    @Description("PerThreadCounter counts both adds, 1 and 2, made through its Counter methods")
+    @Outcome(id = "3", expect = ACCEPTABLE, desc = "both adds counted")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost")
+    @State
+    public static class PerThread {
+        private final Counter counter = new PerThreadCounter();
+
+        @Actor
+        public void actor1() {
+            counter.add(1);
+        }
+
+        @Actor
+        public void actor2() {
+            counter.add(2);
+        }
+
+        @Arbiter
+        public void arbiter(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /**
+     * PerThreadCounter handles adding 1 and 2: each actor opens a handle, adds through it and closes
+     * it, so the two cells are created and folded while the other thread adds.
+     */
+    @JCStressTest
+    @Description("PerThreadCounter handles opened, written and closed at once count both adds, 1 and 2")
+    @Outcome(id = "3", expect = ACCEPTABLE, desc = "both adds counted")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class PerThreadHandles {
+        private final PerThreadCounter counter = new PerThreadCounter();
+
+        @Actor
+        public void actor1() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.add(1);
+            }
+        }
+
+        @Actor
+        public void actor2() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.add(2);
+            }
+        }
+
+        @Arbiter
+        public void arbiter(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
     /** The naive counter adding -1 and 2: the result shows which add was lost. */
     @JCStressTest
     @MustShowInteresting
@@ -293,6 +359,63 @@ public final class DeltaRace {
         @Actor
         public void actor2() {
             counter.add(2);
+        }
+
+        @Arbiter
+        public void arbiter(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** PerThreadCounter through its Counter methods adding -1 and 2: always the exact sum. */
+    @JCStressTest
+    @Description("PerThreadCounter counts both adds, -1 and 2, made through its Counter methods")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "both adds counted")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost")
+    @State
+    public static class PerThreadNegative {
+        private final Counter counter = new PerThreadCounter();
+
+        @Actor
+        public void actor1() {
+            counter.add(-1);
+        }
+
+        @Actor
+        public void actor2() {
+            counter.add(2);
+        }
+
+        @Arbiter
+        public void arbiter(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /**
+     * PerThreadCounter handles adding -1 and 2: each actor opens a handle, adds through it and closes
+     * it, so the two cells are created and folded while the other thread adds.
+     */
+    @JCStressTest
+    @Description("PerThreadCounter handles opened, written and closed at once count both adds, -1 and 2")
+    @Outcome(id = "1", expect = ACCEPTABLE, desc = "both adds counted")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice")
+    @State
+    public static class PerThreadHandlesNegative {
+        private final PerThreadCounter counter = new PerThreadCounter();
+
+        @Actor
+        public void actor1() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.add(-1);
+            }
+        }
+
+        @Actor
+        public void actor2() {
+            try (PerThreadCounter.Writer writer = counter.writer()) {
+                writer.add(2);
+            }
         }
 
         @Arbiter

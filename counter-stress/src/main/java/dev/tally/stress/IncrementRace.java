@@ -145,7 +145,7 @@ public final class IncrementRace {
         }
     }
 
-    /** Compare-and-set on a stripe, growing the stripes when the two collide. */
+    /** An atomic add on its stripe, growing the stripes when the two collide. */
     @JCStressTest
     @Description("StripedCounter counts both increments, also when they collide and the stripes grow")
     @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments counted")

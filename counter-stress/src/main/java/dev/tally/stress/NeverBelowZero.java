@@ -21,8 +21,27 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * Scenario 5, never below zero: one thread increments and then decrements (an item goes in flight
  * and comes back), the other reads. The true value is 0, then 1, then 0 again, so a reading of -1
  * is a value the counter never held. {@code LongAdder.sum()} can return it when it adds up its
- * cells in an order that sees the decrement but not the increment; {@code StripedCounter} reads
- * every decrement before any increment, and the test holds it to that.
+ * cells in an order that sees the decrement but not the increment; the split-cell counters read
+ * every decrement before any increment so that they cannot.
+ *
+ * <p>What this scenario cannot show: with one writer, even a one-pass sum like
+ * {@code LongAdder}'s would pass it. A reading below zero comes from reading across cells: the
+ * cell that took an increment before the increment, and the cell that took its decrement after
+ * the decrement. One thread's increment and decrement land in one cell (its handle's cell; its
+ * stripe, which changes only when a second writer collides with it), and a reader that sees a
+ * cell's later write sees its earlier ones, so here every counter reads 0 or 1. No two-actor form
+ * does better. The increment and the decrement must land in two cells, so come from two threads,
+ * the decrement ordered after the increment by a hand-off between them. And the reader must be a
+ * third thread: one that made or was handed the increment before reading sees it, and one that
+ * reads before its own increment or decrement cannot see a decrement that comes after it. That is
+ * three actors, and jcstress 0.16 does not schedule a test with more actors than the machine has
+ * CPUs ("No scheduling is possible, these tests would not run"); CI has two, so such a test would
+ * not run there and the gate would fail it. The proof of record is therefore
+ * {@code InFlightNeverNegativeTest}, where producers and consumers move items while another
+ * thread reads, and where {@code LongAdder} must read below zero in the same experiment. This
+ * scenario remains as the single-cell check and the naive counter's baseline. A drain that
+ * overlaps an increment and its decrement can leave any counter below zero: see
+ * {@code DrainSplit}.
  *
  * <p>Outcomes seen by the proof run on 2026-11-25 (JDK 17.0.15, 2-core KVM Intel Xeon;
  * interpreter, C1, C2, and C2 with stress flags, each with and without biased locking), in

@@ -108,8 +108,8 @@ public final class StressMain {
     private static boolean inFlight(PrintStream out) throws InterruptedException {
         int producers = 2;
         int items = 500_000;
-        out.printf(Locale.ROOT, "%d producers and %d consumers, %,d items each way; one reader.%n",
-                producers, producers, items);
+        out.printf(Locale.ROOT, "%d producers and %d consumers, %,d items each way, swapping "
+                + "roles halfway; one reader.%n", producers, producers, items);
         out.printf(Locale.ROOT, "%-26s %13s %13s %8s%n", "counter", "reads", "lowest read", "final");
         boolean ok = true;
         for (Implementation implementation : Implementation.values()) {
