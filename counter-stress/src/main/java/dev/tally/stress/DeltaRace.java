@@ -41,7 +41,7 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * StripedNegative:        [1] 48,029,848
  * </pre>
  * The PerThreadCounter variants came later; the gate's quick run in {@code mvn -B verify} on
- * 2026-11-29 (same machine and JDK; C2 only, with and without biased locking, one fork each) saw:
+ * 2026-11-29 (JDK 17.0.15, but a 2-core KVM AMD EPYC; C2 only, one fork each) saw:
  * <pre>
  * PerThread:                [3] 1,460,262
  * PerThreadHandles:         [3] 5,259,302

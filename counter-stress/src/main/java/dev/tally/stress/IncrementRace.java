@@ -170,9 +170,9 @@ public final class IncrementRace {
         }
     }
 
-    /** Through the Counter methods: each actor thread finds its own implicit handle and cell. */
+    /** Through the Counter methods: an atomic add on the shared stripe each thread maps to. */
     @JCStressTest
-    @Description("PerThreadCounter counts both increments, each thread in its own cell")
+    @Description("PerThreadCounter's Counter methods count both increments")
     @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments counted")
     @Outcome(expect = FORBIDDEN, desc = "an increment was lost")
     @State

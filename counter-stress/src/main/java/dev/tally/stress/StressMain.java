@@ -25,7 +25,7 @@ public final class StressMain {
 
     /**
      * One JVM configuration (C2 only; with and without biased locking where the JVM has it), each
-     * test in a single forked JVM: about 95 seconds for the 36 tests on two cores.
+     * test in a single forked JVM: about four minutes for the 47 tests on two cores.
      */
     private static final List<String> GATE = List.of("-m", "quick", "-sc", "false",
             "-jvmArgs", "-XX:-TieredCompilation", "-r", "jcstress-gate");
