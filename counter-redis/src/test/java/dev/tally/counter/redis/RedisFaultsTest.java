@@ -80,7 +80,7 @@ final class RedisFaultsTest {
         try (RedisCounter counter = redis.counter("outage").stalenessLimit(limit)
                 .commandTimeout(Duration.ofMillis(100)).build()) {
             counter.add(10);
-            assertThat(counter.get()).isEqualTo(10);
+            assertThat(getOnceReachable(counter)).isEqualTo(10);
             redis.server.kill();
             counter.add(5);
             String server = "127.0.0.1:" + redis.server.uri().getPort();
@@ -91,16 +91,7 @@ final class RedisFaultsTest {
             assertThatThrownBy(counter::get).isInstanceOf(CounterUnavailableException.class);
             assertThatThrownBy(counter::getAndReset).isInstanceOf(CounterUnavailableException.class);
             redis.server.restart();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            Long value = null;
-            while (value == null && System.nanoTime() < deadline) {
-                try {
-                    value = counter.get();
-                } catch (CounterUnavailableException stillReconnecting) {
-                    LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
-                }
-            }
-            assertThat(value).isEqualTo(15);
+            assertThat(getOnceReachable(counter)).isEqualTo(15);
             assertThat(counter.getAndReset()).isEqualTo(15);
         }
     }
@@ -110,7 +101,8 @@ final class RedisFaultsTest {
         try (RedisCounter counter = redis.counter("estimate").stalenessLimit(Duration.ofMinutes(1))
                 .flushInterval(Duration.ofHours(1)).commandTimeout(Duration.ofMillis(100)).build()) {
             counter.add(10);
-            assertThat(counter.get()).isEqualTo(10);
+            // The first round trip of a JVM (class loading, connecting) can outlast 100 ms.
+            assertThat(getOnceReachable(counter)).isEqualTo(10);
             redis.server.kill();
             counter.add(5);
             assertThat(counter.get()).isEqualTo(15);
@@ -166,6 +158,24 @@ final class RedisFaultsTest {
         @Override
         public void close() {
             stop();
+        }
+    }
+
+    /**
+     * {@code get()}, retried while the server cannot be reached (a restart, or the JVM's first
+     * round trip outlasting a short command timeout), for at most 30 seconds.
+     */
+    private static Long getOnceReachable(RedisCounter counter) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                return counter.get();
+            } catch (CounterUnavailableException notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw notYet;
+                }
+                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+            }
         }
     }
 }
