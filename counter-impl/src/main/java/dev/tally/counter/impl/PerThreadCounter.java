@@ -65,8 +65,9 @@ import java.util.concurrent.locks.StampedLock;
  * </ul>
  *
  * <p>A handle brought back to life by a finalizer after the collector cleared it: adds through
- * it throw {@link IllegalStateException} once its cell has been folded, but an add that races the
- * fold itself may be lost. Do not resurrect handles.
+ * it throw {@link IllegalStateException} once the adding thread sees that its cell was folded,
+ * but that check is not ordered with the fold, so an add that races the fold, or comes before the
+ * fold is visible, may be lost. Do not resurrect handles.
  */
 public final class PerThreadCounter extends StripedCells implements Counter {
 
