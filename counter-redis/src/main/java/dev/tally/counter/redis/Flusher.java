@@ -5,9 +5,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * The one thread a {@link RedisCounter} starts. It sends the pending adds every interval, and
- * sooner when woken or when a check every 10 ms finds the pending amount past the threshold (so
- * that adds never pay for that check). While the server fails it backs off instead, doubling up
+ * The one thread a {@link RedisCounters} starts. It sends the pending adds of every changed
+ * counter every interval, and sooner when woken or when a check every 10 ms finds a changed
+ * counter's pending amount past the threshold (so that adds never pay for that check). While the server fails it backs off instead, doubling up
  * to a second (or the interval, if longer), and ignores the threshold. Stopped, and joined, by
  * {@link #stop()}.
  */

@@ -3,19 +3,26 @@ package dev.tally.counter.redis;
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.StripedCounter;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisURI;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.Objects;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * A {@link Counter} shared by every JVM that opens the same name on the same Redis server, exact
- * across retries, reconnects, server restarts and concurrent drains.
+ * A {@link Counter} shared by every JVM that opens the same name on the same Redis server (or
+ * cluster), exact across retries, reconnects and concurrent drains. Get one from a
+ * {@link RedisCounters}, which serves any number of counters with one connection and one thread,
+ * or build a lone one with {@link #builder}.
  *
  * <pre>{@code
  * RedisURI server = RedisURI.create("redis://localhost:6379");
@@ -28,95 +35,120 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <h2>How an add reaches the server</h2>
- * {@link #add(long)} adds to a local {@link StripedCounter}. One flusher thread per counter takes
- * what is pending (with {@code getAndReset}, so each add is taken exactly once) every flush
- * interval, sooner once the pending amount reaches the flush threshold (at once for an add of at
- * least the threshold; otherwise the flusher notices within 10 ms, so adds never pay for the
- * check), and on {@link #flush()}, {@link #get()}, {@link #getAndReset()} and {@link #close()}.
- * What it takes becomes a batch
- * {@code (client id, seq, delta)}; one batch at a time is in flight, retried with the same triple
- * until the server acknowledges it, and a Lua script applies a batch only if its seq is newer than
- * the last one applied for that client. So a reply lost to a timeout or a reconnect never counts a
- * batch twice. An add takes effect, for every other JVM, when its batch is applied: that is its
- * linearization point.
+ * {@link #add(long)} adds to a local {@link StripedCounter} and, the first time after a flush,
+ * puts the counter on its factory's list of changed counters. The factory's one flusher thread
+ * takes what is pending (with {@code getAndReset}, so each add is taken exactly once) every flush
+ * interval, sooner once the pending amount reaches the flush threshold, and on {@link #flush()},
+ * {@link #get()}, {@link #getAndReset()} and {@link #close()}; it sends the batches of all changed
+ * counters in one pipeline. A batch is {@code (client id, seq, delta)}; one batch per counter is in
+ * flight at a time, retried with the same triple until the server acknowledges it, and a Lua
+ * script applies a batch only if its seq is newer than the last one applied for that client. So a
+ * reply lost to a timeout or a reconnect never counts a batch twice. An add takes effect, for
+ * every other JVM, when its batch is applied: that is its linearization point.
  *
  * <h2>What each call promises</h2>
  * <ul>
  *   <li>{@link #add(long)}: thread-safe, never blocks, never talks to the server. Overflow wraps on
  *       the server as in {@code long} arithmetic.</li>
  *   <li>{@link #get()}: sends this JVM's pending adds and returns the server's value, so a thread
- *       reads its own writes; adds of other JVMs show once their flush interval has passed. If the
- *       server does not answer, returns the last value read from it plus this JVM's unsent adds,
- *       while that value is younger than the staleness limit; after that it throws
+ *       reads its own writes; adds of other JVMs show once their flush interval has passed. Waits
+ *       at most twice the command timeout, whatever other callers do. If the server does not
+ *       answer in that time, returns the last value read from it plus this JVM's unsent adds, while
+ *       that value is younger than the staleness limit; after that it throws
  *       {@link CounterUnavailableException}.</li>
  *   <li>{@link #getAndReset()}: sends this JVM's pending adds, then takes and zeroes the value on
- *       the server in one script, under a drain id: exactly-once across all JVMs. Retries until
- *       the staleness limit; a call that failed is finished by the next one, which retries the
- *       same drain id, so a drain applied on the server is never lost with its reply.</li>
+ *       the server in one script, under a drain id: exactly-once across all JVMs. A drain whose
+ *       call threw is finished by the next drain of this counter in this JVM, whatever its id, and
+ *       its value returned with that call's; the exception carries the id, with which
+ *       {@link #getAndReset(String)} recovers the value from any JVM.</li>
  *   <li>{@link #flush()}: returns when every add made before the call is applied on the server.</li>
  * </ul>
- * Calls that talk to the server are serialized within this counter; each waits at most the
- * command timeout per attempt.
+ * {@code getAndReset}, {@code flush} and {@code close} retry a transient failure (no connection, a
+ * timeout, a server loading, busy or failing over) until the staleness limit has passed since the
+ * call started; an attempt then in progress ends within the command timeout. A permanent failure
+ * (an ACL refusal, a wrong type, a key in another slot) fails every call at once with
+ * {@link CounterRejectedException}. Calls that talk to the server are serialized within this
+ * counter.
  *
  * <h2>When things fail</h2>
  * While the server is down, adds go on locally: the buffer is a {@link StripedCounter}, whose size
  * depends on the number of cores and not on the number of adds it holds, and the flusher retries
- * with backoff. Nothing is dropped silently: {@code get},
- * {@code getAndReset} and {@code flush} throw {@link CounterUnavailableException} naming the
- * server and how long it has not answered, and succeed again once it does. A JVM that crashes
- * loses the adds it had not sent yet: at most one flush interval's worth (or the threshold),
- * plus the batch in flight if the server had not applied it. A server restart keeps what its
- * persistence kept (use AOF with {@code appendfsync always} to keep every acknowledged batch).
+ * with backoff. Nothing is dropped silently: the calls above throw, naming the server and what
+ * became of this JVM's adds, {@link #lastFailure()} shows the last failure, and the factory logs
+ * each outage and its end through {@link System.Logger}. A JVM that crashes loses the adds it had
+ * not sent yet: at most one flush interval's worth (or the threshold), plus the batch in flight if
+ * the server had not applied it; a JVM that exits normally sends them from a shutdown hook. What
+ * a server restart or a failover keeps is what the server kept: see the README's "Durability".
  *
  * <h2>What it keeps on the server</h2>
- * For a counter named {@code n}: {@code tally:{n}:value}, the value as a decimal string, which
- * {@code GET} reads; {@code tally:{n}:client:<id>}, the last applied seq of each open counter,
- * kept 7 days after its last batch (so a batch still being retried 7 days after the server
- * applied it would count twice); {@code tally:{n}:drain:<id>}, each drain's result, kept one day
- * for its retries. The hash tag keeps them in one cluster slot.
+ * For a counter named {@code n} and the default key prefix {@code tally:}: {@code tally:{n}:value},
+ * the value as a decimal string, which {@code GET} reads; {@code tally:{n}:client:<id>}, the last
+ * applied seq of each open counter, deleted by {@link #close()} and otherwise kept 7 days after
+ * its last batch (so a batch still being retried 7 days after the server applied it would count
+ * twice); {@code tally:{n}:drain:<id>}, a drain's result, deleted by this counter's next drain
+ * under another id once delivered, and otherwise kept a day. The hash tag keeps them in one
+ * cluster slot.
  */
 public final class RedisCounter implements Counter, AutoCloseable {
 
-    private static final String KEPT = "kept and will be sent when it answers";
+    private static final VarHandle QUEUED;
+
+    static {
+        try {
+            QUEUED = MethodHandles.lookup().findVarHandle(RedisCounter.class, "queued", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private static final long FIRST_RETRY_NANOS = Duration.ofMillis(10).toNanos();
     private static final long MAX_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
 
+    private final RedisCounters owner;
     private final String name;
-    private final long threshold;
-    private final Duration stalenessLimit;
+    private final Keys keys;
+    /** Whether closing this counter closes its factory: a counter built by {@link #builder}. */
+    private final boolean ownsFactory;
     private final StripedCounter pending = new StripedCounter();
-    private final Exchange exchange;
-    private final Flusher flusher;
+    /** On the factory's list of changed counters; set by the add that puts it there. */
+    private volatile boolean queued;
     /** Read by every add; {@link #closeStarted} makes sure only one caller closes. */
     private volatile boolean closed;
-    private final AtomicBoolean closeStarted = new AtomicBoolean();
+    private volatile boolean closeStarted;
+    private volatile RuntimeException lastFailure;
 
     // Guarded by lock: everything below is touched only by the exchange in progress.
     private final ReentrantLock lock = new ReentrantLock();
     private long seq;
     private long inFlight;
     private boolean hasInFlight;
-    private String unfinishedDrain;
+    /** A drain record that the batch in flight empties as it puts that drain's result back. */
+    private String inFlightEmptied;
+    /** Whether the batch in flight was handed to the connection: the server may have applied it. */
+    private boolean inFlightSent;
+    /** Drains that may have been applied and whose result this JVM never returned. */
+    private final List<String> undelivered = new ArrayList<>();
+    /** Drains whose result was returned: their records are deleted by the next drain. */
+    private final List<String> delivered = new ArrayList<>();
+    /** The command last sent, for the message of a refusal. */
+    private String lastCommand = "nothing";
     private long lastValue;
     private boolean heardFromServer;
     private long lastHeardNanos;
-    private RuntimeException lastFailure;
 
-    private RedisCounter(Builder builder) {
-        this.name = builder.name;
-        this.threshold = builder.flushThreshold;
-        this.stalenessLimit = builder.stalenessLimit;
-        this.exchange = new Exchange(builder.client, builder.server, name,
-                UUID.randomUUID().toString(), builder.commandTimeout);
-        this.flusher = new Flusher(name, builder.flushInterval, this::flushQuietly, this::pastThreshold);
+    RedisCounter(RedisCounters owner, String name, String clientId, boolean ownsFactory) {
+        this.owner = owner;
+        this.name = name;
+        this.keys = new Keys(owner.keyPrefix, name, clientId);
+        this.ownsFactory = ownsFactory;
         this.lastHeardNanos = System.nanoTime();
     }
 
     /**
-     * Starts building a counter named {@code name} on {@code server}, through {@code client}.
-     * Every JVM that builds a counter with the same server and name shares one value. The counter
-     * opens its own connection from {@code client} and closes it in {@link #close()}; the client
-     * stays the caller's to shut down.
+     * Starts building a lone counter named {@code name} on {@code server}, through {@code client}:
+     * a {@link RedisCounters} of its own, with one connection and one thread, closed with it. For
+     * many counters in one JVM, use one {@link RedisCounters} instead. The client stays the
+     * caller's to shut down.
      *
      * <pre>{@code
      * RedisCounter hits = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "hits")
@@ -128,14 +160,13 @@ public final class RedisCounter implements Counter, AutoCloseable {
      *
      * @param client the Lettuce client to connect with
      * @param server the server that holds the value
-     * @param name the counter's name, not empty; part of every key
-     * @return a builder with the defaults: flush every 100 ms or at 1,000,000 pending, 2 s command
-     *     timeout, 30 s staleness limit
+     * @param name the counter's name: 1 to 200 characters, no brace, no control character
+     * @return a builder with the defaults of {@link RedisCounters.Builder}
      * @throws NullPointerException if an argument is null
-     * @throws IllegalArgumentException if {@code name} is empty
+     * @throws IllegalArgumentException if {@code name} is not a valid name (the message quotes it)
      */
     public static Builder builder(RedisClient client, RedisURI server, String name) {
-        return new Builder(client, server, name);
+        return new Builder(RedisCounters.builder(client, server), name);
     }
 
     /**
@@ -150,38 +181,56 @@ public final class RedisCounter implements Counter, AutoCloseable {
     public void add(long delta) {
         ensureOpen();
         pending.add(delta);
+        // After the add: the flusher clears the flag before it takes what is pending, so an add
+        // that still sees the flag set is taken by that flush (both are volatile accesses).
+        if (!queued) {
+            markChanged();
+        }
         if (closed) {
             throw new IllegalStateException("counter '" + name + "' was closed during add("
                     + delta + "): that add may not have reached Redis");
         }
-        if (delta >= threshold || delta <= -threshold) {
-            flusher.wake();
+        if (delta >= owner.threshold || delta <= -owner.threshold) {
+            owner.wake();
         }
     }
 
     /**
      * Sends this JVM's pending adds and returns the value on the server; see the class comment
-     * for what it returns while the server is down. Thread-safe; blocks for at most the command
-     * timeout per round trip (two at most).
+     * for what it returns while the server is down. Thread-safe; blocks for at most twice the
+     * command timeout, however many threads call it at once.
      *
      * @return the server's value after this JVM's adds, or the estimate described above
-     * @throws CounterUnavailableException if the server did not answer and the last value read
-     *     from it is older than the staleness limit (or none was ever read)
+     * @throws CounterUnavailableException if the server did not answer in that time and the last
+     *     value read from it is older than the staleness limit (or none was ever read)
+     * @throws CounterRejectedException if the server refused a command (see that class)
      * @throws IllegalStateException if the counter is closed
      */
     @Override
     public long get() {
-        lock.lock();
+        long start = System.nanoTime();
+        long deadline = start + 2 * owner.timeoutNanos;
+        if (!lockUntil(deadline)) {
+            return estimate(start);
+        }
         try {
             ensureOpen();
-            try {
-                return sendPending(true);
-            } catch (RedisException e) {
-                lastFailure = e;
-                if (!heardFromServer || age().compareTo(stalenessLimit) > 0) {
-                    throw unavailable(KEPT);
+            long wait = FIRST_RETRY_NANOS;
+            while (true) {
+                try {
+                    return sendPending(true, deadline);
+                } catch (RuntimeException e) {
+                    Link.Failure kind = failed(e);
+                    if (kind == Link.Failure.PERMANENT) {
+                        throw rejected(e, null);
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (kind == Link.Failure.INTERRUPTED || left <= 0 || fresh()) {
+                        return estimate(start);
+                    }
+                    LockSupport.parkNanos(this, Math.min(wait, left));
+                    wait = Math.min(MAX_RETRY_NANOS, wait * 2);
                 }
-                return lastValue + (hasInFlight ? inFlight : 0L) + pending.get();
             }
         } finally {
             lock.unlock();
@@ -190,19 +239,24 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     /**
      * Sends this JVM's pending adds, then takes the value on the server and sets it to zero,
-     * exactly once across all JVMs. Thread-safe and blocking: retries with backoff until the
-     * staleness limit. If it throws, the next call retries the same drain first, so the value
-     * that drain took is returned then rather than lost.
+     * exactly once across all JVMs. Thread-safe and blocking: retries until the staleness limit has
+     * passed since the call started. A drain that threw is retried, under its id, by the next call
+     * of this method (and finished by any other drain of this counter in this JVM), so the value it
+     * took is returned then rather than lost.
      *
      * @return the value taken from the server
-     * @throws CounterUnavailableException if the server does not answer within the staleness limit
+     * @throws CounterUnavailableException if the server did not answer in time; it carries the
+     *     drain's id
+     * @throws CounterRejectedException if the server refused a command (see that class)
      * @throws IllegalStateException if the counter is closed
      */
     @Override
     public long getAndReset() {
         lock.lock();
         try {
-            return getAndReset(unfinishedDrain != null ? unfinishedDrain : UUID.randomUUID().toString());
+            String id = undelivered.isEmpty() ? UUID.randomUUID().toString()
+                    : undelivered.get(undelivered.size() - 1);
+            return drain(id);
         } finally {
             lock.unlock();
         }
@@ -211,8 +265,10 @@ public final class RedisCounter implements Counter, AutoCloseable {
     /**
      * Like {@link #getAndReset()}, under a drain id the caller chooses, so that a caller who lost
      * the reply (this call threw, or its process restarted) can retry the same drain, from any
-     * JVM, within a day: a drain id that was already applied returns the value it took then, and
-     * takes nothing added since.
+     * JVM: a drain id that was already applied returns the value it took then, and takes nothing
+     * added since. A drain's record lasts until this JVM's next drain of this counter under
+     * another id, or a day. If an earlier drain of this counter threw in this JVM, this call
+     * finishes it and returns its value with its own.
      *
      * <pre>{@code
      * try (RedisCounter sales = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "sales").build()) {
@@ -225,28 +281,20 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * }
      * }</pre>
      *
-     * @param drainId the drain's id, not empty; unique per drain
-     * @return the value that drain took from the server
-     * @throws IllegalArgumentException if {@code drainId} is empty
-     * @throws CounterUnavailableException if the server does not answer within the staleness limit
+     * @param drainId the drain's id: 1 to 200 characters, no brace, no control character; unique
+     *     per drain
+     * @return the value that drain took from the server, plus that of any earlier drain it
+     *     finished
+     * @throws IllegalArgumentException if {@code drainId} is not a valid id (the message quotes it)
+     * @throws CounterUnavailableException if the server did not answer in time; it carries the id
+     * @throws CounterRejectedException if the server refused a command (see that class)
      * @throws IllegalStateException if the counter is closed
      */
     public long getAndReset(String drainId) {
-        Objects.requireNonNull(drainId, "drainId");
-        if (drainId.isEmpty()) {
-            throw new IllegalArgumentException("drainId must not be empty");
-        }
+        Keys.check(drainId, "drainId");
         lock.lock();
         try {
-            ensureOpen();
-            unfinishedDrain = drainId;
-            long taken = retrying(() -> {
-                sendPending(false);
-                return exchange.drain(drainId);
-            }, KEPT);
-            unfinishedDrain = null;
-            lastValue = 0L;
-            return taken;
+            return drain(drainId);
         } finally {
             lock.unlock();
         }
@@ -254,86 +302,281 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     /**
      * Returns when every add made before this call has been applied on the server. Thread-safe and
-     * blocking: retries with backoff until the staleness limit.
+     * blocking: retries until the staleness limit has passed since the call started.
      *
-     * @throws CounterUnavailableException if the server does not answer within the staleness limit;
-     *     the adds stay pending
+     * @throws CounterUnavailableException if the server did not answer in time; the adds stay
+     *     pending
+     * @throws CounterRejectedException if the server refused a command (see that class)
      * @throws IllegalStateException if the counter is closed
      */
     public void flush() {
+        long deadline = System.nanoTime() + owner.stalenessNanos;
         lock.lock();
         try {
             ensureOpen();
-            retrying(() -> sendPending(false), KEPT);
+            retrying(() -> sendPending(false, noDeadline()), deadline, null, "flush", false);
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Stops the flusher thread, sends what is pending and closes this counter's connection.
-     * Idempotent. Adds must happen before {@code close()}; an add that races it throws.
+     * Returns the last failure of a call or a flush of this counter, if there was one since the
+     * server last answered it. Thread-safe.
      *
-     * @throws CounterUnavailableException if the pending adds could not be sent within the
-     *     staleness limit; the message says how much was not sent
+     * @return the failure, or empty while the server answers
+     */
+    public Optional<RuntimeException> lastFailure() {
+        return Optional.ofNullable(lastFailure);
+    }
+
+    /** The factory, for tests. */
+    RedisCounters owner() {
+        return owner;
+    }
+
+    /** Whether {@link #close()} has started: {@link RedisCounters#counter} then makes a new one. */
+    boolean isClosing() {
+        return closeStarted || closed;
+    }
+
+    /**
+     * Returns the counter's name, as given.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Sends what is pending, puts back the value of any drain of this counter whose call threw (so
+     * that it is counted, once, by a later drain), deletes this counter's records, and takes the
+     * counter off its factory; a counter built by {@link #builder} also closes its connection and
+     * thread. Retries until the staleness limit, even on an interrupted thread (whose interrupt
+     * stays set). Idempotent. Adds must happen before {@code close()}; an add that races it throws.
+     *
+     * @throws CounterUnavailableException if the server did not answer in time; the message says
+     *     how much was not sent and how much is in a batch that the server may have applied
+     * @throws CounterRejectedException if the server refused a command (see that class)
      */
     @Override
     public void close() {
-        if (!closeStarted.compareAndSet(false, true)) {
-            return;
-        }
-        closed = true;
-        flusher.stop();
-        lock.lock();
-        try {
-            retrying(() -> sendPending(false), "not sent: the counter is closed");
-        } finally {
-            exchange.close();
-            lock.unlock();
+        if (ownsFactory) {
+            owner.close();
+        } else {
+            closeWithin(System.nanoTime() + owner.stalenessNanos, true);
         }
     }
 
     /** Returns the counter's name and server. */
     @Override
     public String toString() {
-        return "RedisCounter[" + name + " at " + exchange.server() + "]";
-    }
-
-    /** Starts the flusher; called once the counter is fully built. */
-    private RedisCounter start() {
-        flusher.start();
-        return this;
-    }
-
-    /** Whether the pending amount, either sign, has reached the flush threshold. */
-    private boolean pastThreshold() {
-        long sum = pending.get();
-        return sum >= threshold || sum <= -threshold;
+        return "RedisCounter[" + name + " at " + owner.link.description() + "]";
     }
 
     /**
-     * The flusher's step: one attempt, no retry loop; false on failure, so that it backs off.
-     * Catches every runtime exception, so that nothing ends the flusher but {@link #close()}.
+     * Closes this counter, trying until {@code deadline}; with {@code mayTry} false (the server
+     * already failed its factory's last flush) it reports what it holds without trying.
      */
-    private boolean flushQuietly() {
+    void closeWithin(long deadline, boolean mayTry) {
         lock.lock();
         try {
-            sendPending(false);
-            return true;
-        } catch (RuntimeException e) {
-            lastFailure = e;
-            return false;
+            if (closeStarted) {
+                return;
+            }
+            closeStarted = true;
+            closed = true;
+            owner.forget(this);
+            if (!mayTry && (hasInFlight || pending.get() != 0L || !undelivered.isEmpty())) {
+                throw unavailable(new IllegalStateException("not tried: the factory's last flush failed"),
+                        null, "close", true);
+            }
+            // An interrupt must not cost the pending adds: clear it for the last exchanges.
+            boolean interrupted = Thread.interrupted();
+            try {
+                retrying(this::finishOnServer, deadline, null, "close", true);
+                deleteRecords();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         } finally {
             lock.unlock();
         }
     }
 
+    // ---- The flusher's side: one pipeline for every changed counter ----
+
+    /** Puts this counter on its factory's list of changed counters, unless it is on it. */
+    void markChanged() {
+        if (QUEUED.compareAndSet(this, false, true)) {
+            owner.changed(this);
+        }
+    }
+
+    /** Whether the pending amount, either sign, has reached the flush threshold. */
+    boolean pastThreshold() {
+        long sum = pending.get();
+        return sum >= owner.threshold || sum <= -owner.threshold;
+    }
+
+    /**
+     * Sends this counter's batch without waiting for the reply, holding the lock until
+     * {@link #finishFlush}; returns null if there is nothing to send or a call holds the lock
+     * (that call sends what is pending).
+     */
+    CompletableFuture<String> startFlush() {
+        if (!lock.tryLock()) {
+            owner.changed(this);   // still flagged as on the list: put it back for the next flush
+            return null;
+        }
+        boolean started = false;
+        try {
+            // Before taking what is pending: an add that still sees the flag is taken now.
+            queued = false;
+            if (closeStarted) {
+                return null;
+            }
+            if (!hasInFlight) {
+                long delta = pending.getAndReset();
+                if (delta == 0L) {
+                    return null;
+                }
+                newBatch(delta, null);
+            }
+            CompletableFuture<String> reply;
+            try {
+                reply = sendBatch();
+            } catch (RuntimeException notSent) {
+                reply = CompletableFuture.failedFuture(notSent);   // finishFlush records it
+            }
+            started = true;
+            return reply;
+        } finally {
+            if (!started) {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Waits for the reply of {@link #startFlush} until {@code deadline}; false if it failed. */
+    boolean finishFlush(CompletableFuture<String> reply, long deadline) {
+        try {
+            batchApplied(parse(owner.link.await(reply, deadline)));
+            return true;
+        } catch (RuntimeException e) {
+            failed(e);
+            return false;
+        } finally {
+            if (hasInFlight || pending.get() != 0L) {
+                markChanged();
+            }
+            lock.unlock();
+        }
+    }
+
+    // ---- Everything below runs under the lock ----
+
+    /** A deadline that leaves each reply the whole command timeout. */
+    private long noDeadline() {
+        return System.nanoTime() + owner.timeoutNanos;
+    }
+
+    private long drain(String id) {
+        long deadline = System.nanoTime() + owner.stalenessNanos;
+        ensureOpen();
+        List<String> absorb = new ArrayList<>(undelivered);
+        absorb.remove(id);
+        String reply = retrying(() -> {
+            sendPending(false, noDeadline());
+            return runDrain(id, absorb, true);
+        }, deadline, id, "getAndReset", false);
+        boolean replay = reply.charAt(0) == '=';
+        undelivered.remove(id);
+        if (!replay) {
+            undelivered.removeAll(absorb);   // their results are in this one's now
+            delivered.clear();               // the script deleted their records
+            delivered.addAll(absorb);
+        }
+        delivered.remove(id);
+        delivered.add(id);
+        lastValue = 0L;
+        return sum(reply.substring(1));
+    }
+
+    /** Runs the drain script; returns its reply, {@code "+"} or {@code "="} and the result. */
+    private String runDrain(String id, List<String> absorb, boolean take) {
+        List<String> keyList = new ArrayList<>(2 + absorb.size() + delivered.size());
+        keyList.add(keys.value);
+        keyList.add(keys.drain(id));
+        absorb.forEach(a -> keyList.add(keys.drain(a)));
+        delivered.forEach(d -> keyList.add(keys.drain(d)));
+        String[] args = {Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds()),
+            Integer.toString(absorb.size()), take ? "1" : "0"};
+        lastCommand = "the drain script (EVALSHA or EVAL; GET, SET, DEL on " + keys.value + " and "
+                + keys.drain(id) + ")";
+        CompletableFuture<String> sent = owner.link.script(Scripts.DRAIN, Scripts.DRAIN_SHA,
+                keyList.toArray(String[]::new), args);
+        if (!undelivered.contains(id)) {
+            undelivered.add(id);   // handed to the connection: the server may apply it
+        }
+        String reply = owner.link.await(sent);
+        if (reply == null || reply.isEmpty() || (reply.charAt(0) != '+' && reply.charAt(0) != '=')) {
+            throw notACount(keys.drain(id), reply);
+        }
+        return reply;
+    }
+
+    /**
+     * The last exchanges of {@link #close()}: the pending adds; the results of drains whose calls
+     * threw, put back into the value with one batch that also empties their record (so they are
+     * counted once, by a later drain); then this counter's own records.
+     */
+    private Void finishOnServer() {
+        sendPending(false, noDeadline());
+        if (!undelivered.isEmpty()) {
+            String putBack = "close-" + UUID.randomUUID();
+            List<String> absorb = new ArrayList<>(undelivered);
+            String reply = runDrain(putBack, absorb, false);
+            undelivered.removeAll(absorb);
+            delivered.addAll(absorb);   // emptied by that drain: deleted with the others below
+            newBatch(sum(reply.substring(1)), keys.drain(putBack));
+            batchApplied(parse(owner.link.await(sendBatch())));
+            undelivered.clear();
+            delivered.add(putBack);
+        }
+        return null;
+    }
+
+    /**
+     * Deletes this counter's seq and the records of delivered drains, once everything is sent; one
+     * attempt, as their expiry deletes them anyway. No batch of this client can arrive after it:
+     * every earlier one was acknowledged, on the connection that this command follows.
+     */
+    private void deleteRecords() {
+        if (seq == 0L && delivered.isEmpty()) {
+            return;
+        }
+        List<String> records = new ArrayList<>();
+        records.add(keys.seq);
+        delivered.forEach(d -> records.add(keys.drain(d)));
+        try {
+            owner.link.await(owner.link.delete(records.toArray(String[]::new)));
+            delivered.clear();
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
     /**
      * Sends the batch in flight, if any, then what is pending now, if anything; with
-     * {@code read} and nothing to send, reads the value instead. Returns the server's value after
-     * the last round trip (or the last value known when nothing was sent or read).
+     * {@code read} and nothing to send, reads the value instead. Each reply is awaited for at most
+     * the command timeout, or until {@code deadline}. Returns the server's value after the last
+     * round trip (or the last value known when nothing was sent or read).
      */
-    private long sendPending(boolean read) {
+    private long sendPending(boolean read, long deadline) {
         boolean sent = false;
         for (int batch = 0; batch < 2; batch++) {
             if (!hasInFlight) {
@@ -341,51 +584,178 @@ public final class RedisCounter implements Counter, AutoCloseable {
                 if (delta == 0L) {
                     break;
                 }
-                seq++;
-                inFlight = delta;
-                hasInFlight = true;
+                newBatch(delta, null);
             }
-            heard(exchange.add(seq, inFlight));
-            hasInFlight = false;
+            batchApplied(parse(owner.link.await(sendBatch(), deadline)));
             sent = true;
         }
         if (read && !sent) {
-            heard(exchange.read());
+            lastCommand = "GET " + keys.value;
+            heard(parse(owner.link.await(owner.link.get(keys.value), deadline)));
         }
         return lastValue;
+    }
+
+    private void newBatch(long delta, String emptied) {
+        seq++;
+        inFlight = delta;
+        hasInFlight = true;
+        inFlightEmptied = emptied;
+        inFlightSent = false;
+    }
+
+    /** Sends the batch in flight, the same at every retry. */
+    private CompletableFuture<String> sendBatch() {
+        String[] emptied = inFlightEmptied == null ? new String[0] : new String[] {inFlightEmptied};
+        String[] batchKeys = new String[2 + emptied.length];
+        batchKeys[0] = keys.value;
+        batchKeys[1] = keys.seq;
+        System.arraycopy(emptied, 0, batchKeys, 2, emptied.length);
+        lastCommand = "the add script (EVALSHA or EVAL; GET, INCRBY, SET on " + keys.value + " and "
+                + keys.seq + ")";
+        CompletableFuture<String> reply = owner.link.script(Scripts.ADD, Scripts.ADD_SHA, batchKeys,
+                Scripts.addArgs(seq, inFlight));
+        inFlightSent = true;
+        return reply;
+    }
+
+    private void batchApplied(long value) {
+        hasInFlight = false;
+        heard(value);
     }
 
     private void heard(long value) {
         lastValue = value;
         heardFromServer = true;
         lastHeardNanos = System.nanoTime();
+        if (lastFailure != null) {
+            lastFailure = null;
+            owner.answered();
+        }
     }
 
-    private <T> T retrying(Supplier<T> step, String fateOfPending) {
+    /** Records a failure, has the factory log it, and says what kind it is. */
+    private Link.Failure failed(RuntimeException e) {
+        lastFailure = e;
+        Link.Failure kind = Link.classify(e);
+        owner.failed(this, e, kind);
+        return kind;
+    }
+
+    private <T> T retrying(Supplier<T> step, long deadline, String drainId, String call, boolean closing) {
         long wait = FIRST_RETRY_NANOS;
         while (true) {
             try {
                 return step.get();
-            } catch (RedisException e) {
-                lastFailure = e;
-                long left = stalenessLimit.minus(age()).toNanos();
-                if (left < 0 || Thread.currentThread().isInterrupted()) {
-                    throw unavailable(fateOfPending);
+            } catch (RuntimeException e) {
+                Link.Failure kind = failed(e);
+                if (kind == Link.Failure.PERMANENT) {
+                    throw rejected(e, drainId);
                 }
-                LockSupport.parkNanos(this, Math.min(wait, left + 1));
+                long left = deadline - System.nanoTime();
+                if (kind == Link.Failure.INTERRUPTED || left <= 0) {
+                    throw unavailable(e, drainId, call, closing);
+                }
+                LockSupport.parkNanos(this, Math.min(wait, left));
                 wait = Math.min(MAX_RETRY_NANOS, wait * 2);
             }
         }
     }
 
-    private Duration age() {
-        return Duration.ofNanos(System.nanoTime() - lastHeardNanos);
+    private boolean lockUntil(long deadline) {
+        try {
+            return lock.tryLock(Math.max(0L, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
-    private CounterUnavailableException unavailable(String fateOfPending) {
-        long notSent = pending.get() + (hasInFlight ? inFlight : 0L);
-        return new CounterUnavailableException(exchange.server(), age(), stalenessLimit,
-                notSent + " added here is " + fateOfPending, lastFailure);
+    /** Whether the last value read from the server is younger than the staleness limit. */
+    private boolean fresh() {
+        return heardFromServer && System.nanoTime() - lastHeardNanos <= owner.stalenessNanos;
+    }
+
+    /** What {@link #get()} returns when the server did not answer in time, or its exception. */
+    private long estimate(long start) {
+        // Read without the lock when a caller holds it: a racy estimate, never a lost add.
+        if (!fresh()) {
+            throw unavailable(lastFailure != null ? lastFailure
+                    : new IllegalStateException("another call held the counter"), null, "get", false);
+        }
+        return lastValue + (hasInFlight ? inFlight : 0L) + pending.get();
+    }
+
+    private CounterUnavailableException unavailable(RuntimeException last, String drainId, String call,
+            boolean closing) {
+        long unknown = hasInFlight && inFlightSent ? inFlight : 0L;
+        long notSent = pending.get() + (hasInFlight && !inFlightSent ? inFlight : 0L);
+        StringBuilder fate = new StringBuilder();
+        if (closing) {
+            fate.append(notSent).append(" added here was not sent and is lost with the closed counter");
+            if (unknown != 0L) {
+                fate.append("; ").append(unknown).append(" is in a batch that Redis may have applied "
+                        + "(re-adding it could count it twice)");
+            }
+            if (!undelivered.isEmpty()) {
+                fate.append("; the value of drain '").append(undelivered.get(0))
+                        .append("' may be in its record: getAndReset(\"").append(undelivered.get(0))
+                        .append("\") from another JVM returns it");
+            }
+        } else {
+            fate.append(notSent).append(" added here is kept and will be sent when it answers");
+            if (unknown != 0L) {
+                fate.append("; ").append(unknown).append(" is in a batch whose outcome is not known yet: "
+                        + "it is sent again until acknowledged, and never applied twice");
+            }
+        }
+        if (drainId != null && undelivered.contains(drainId)) {
+            fate.append("; drain '").append(drainId).append("' may have been applied: the next "
+                    + "getAndReset of this counter returns its value, or getAndReset(\"")
+                    .append(drainId).append("\") from any JVM");
+        } else if (drainId != null) {
+            fate.append("; drain '").append(drainId).append("' was not sent");
+        }
+        Duration age = Duration.ofNanos(System.nanoTime() - lastHeardNanos);
+        String message = "Redis at " + owner.link.description() + " did not answer " + call + " of '"
+                + name + "' (staleness limit " + Duration.ofNanos(owner.stalenessNanos).toMillis()
+                + " ms; last heard from " + (heardFromServer ? age.toMillis() + " ms ago" : "never")
+                + "; last failure: " + last.getMessage() + "); " + fate;
+        return new CounterUnavailableException(message, age, drainId, last);
+    }
+
+    private CounterRejectedException rejected(RuntimeException e, String drainId) {
+        return new CounterRejectedException("Redis at " + owner.link.description() + " refused "
+                + lastCommand + " of counter '" + name + "': " + e.getMessage() + " (not retried: this will not pass by waiting; "
+                + (pending.get() + (hasInFlight ? inFlight : 0L)) + " added here is kept"
+                + (drainId != null ? "; drain '" + drainId + "' was not applied" : "") + ")", e);
+    }
+
+    private long parse(String value) {
+        if (value == null) {
+            return 0L;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw notACount(keys.value, value);
+        }
+    }
+
+    /** Sums a drain result, decimals separated by spaces, with {@code long} wrap-around. */
+    private long sum(String result) {
+        long total = 0L;
+        for (String part : result.split(" ")) {
+            if (!part.isEmpty()) {
+                total += parse(part);
+            }
+        }
+        return total;
+    }
+
+    private RedisCommandExecutionException notACount(String key, String value) {
+        return new RedisCommandExecutionException("WRONGTYPE " + key + " holds '" + value
+                + "', not a count: another program wrote it");
     }
 
     private void ensureOpen() {
@@ -395,12 +765,12 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     /**
-     * Settings of a {@link RedisCounter}; {@link #build()} checks nothing more and starts the
-     * counter's flusher thread. Not thread-safe.
+     * Settings of a lone {@link RedisCounter}, the same as those of {@link RedisCounters.Builder};
+     * {@link #build()} starts its connection's thread. Not thread-safe.
      *
      * <pre>{@code
      * RedisCounter.Builder b = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "logins");
-     * b.flushInterval(Duration.ofSeconds(1)).stalenessLimit(Duration.ofMinutes(1));
+     * b.flushInterval(Duration.ofSeconds(1)).stalenessLimit(Duration.ofMinutes(1)).keyPrefix("shop:");
      * try (RedisCounter logins = b.build()) {
      *     logins.increment();
      * }
@@ -408,80 +778,87 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     public static final class Builder {
 
-        private final RedisClient client;
-        private final RedisURI server;
+        private final RedisCounters.Builder factory;
         private final String name;
-        private Duration flushInterval = Duration.ofMillis(100);
-        private long flushThreshold = 1_000_000L;
-        private Duration commandTimeout = Duration.ofSeconds(2);
-        private Duration stalenessLimit = Duration.ofSeconds(30);
 
-        private Builder(RedisClient client, RedisURI server, String name) {
-            this.client = Objects.requireNonNull(client, "client");
-            this.server = Objects.requireNonNull(server, "server");
-            this.name = Objects.requireNonNull(name, "name");
-            if (name.isEmpty()) {
-                throw new IllegalArgumentException("name must not be empty");
-            }
+        private Builder(RedisCounters.Builder factory, String name) {
+            this.factory = factory;
+            this.name = Keys.check(name, "name");
+            factory.label = name;
         }
 
         /**
-         * Sets how often pending adds are sent; this bounds how late other JVMs see them and what
-         * a crash can lose. Default 100 ms.
+         * Sets how often pending adds are sent; see {@link RedisCounters.Builder#flushInterval}.
          *
-         * @param interval a positive duration
+         * @param interval at least 1 ms
          * @return this builder
-         * @throws IllegalArgumentException if {@code interval} is zero or negative
+         * @throws IllegalArgumentException if {@code interval} is below 1 ms
          */
         public Builder flushInterval(Duration interval) {
-            this.flushInterval = positive(interval, "flushInterval");
+            factory.flushInterval(interval);
             return this;
         }
 
         /**
-         * Sets the pending amount, either sign, at which a flush starts before the interval ends.
-         * Default 1,000,000.
+         * Sets the pending amount at which a flush starts early; see
+         * {@link RedisCounters.Builder#flushThreshold}.
          *
          * @param threshold a positive amount
          * @return this builder
          * @throws IllegalArgumentException if {@code threshold} is zero or negative
          */
         public Builder flushThreshold(long threshold) {
-            if (threshold <= 0) {
-                throw new IllegalArgumentException("flushThreshold must be positive: " + threshold);
-            }
-            this.flushThreshold = threshold;
+            factory.flushThreshold(threshold);
             return this;
         }
 
         /**
-         * Sets how long one round trip may take before it counts as failed and is retried.
-         * Default 2 s.
+         * Sets how long one round trip may take; see {@link RedisCounters.Builder#commandTimeout}.
          *
-         * @param timeout a positive duration
+         * @param timeout at least 1 ms
          * @return this builder
-         * @throws IllegalArgumentException if {@code timeout} is zero or negative
+         * @throws IllegalArgumentException if {@code timeout} is below 1 ms
          */
         public Builder commandTimeout(Duration timeout) {
-            this.commandTimeout = positive(timeout, "commandTimeout");
+            factory.commandTimeout(timeout);
             return this;
         }
 
         /**
-         * Sets how old the last value read from the server may be before calls that need the
-         * server throw {@link CounterUnavailableException} instead of retrying or estimating.
-         * Default 30 s.
+         * Sets how long calls retry and how old an estimate may be; see
+         * {@link RedisCounters.Builder#stalenessLimit}.
          *
-         * @param limit a duration, zero or positive
+         * @param limit zero, or at least 1 ms
          * @return this builder
-         * @throws IllegalArgumentException if {@code limit} is negative
+         * @throws IllegalArgumentException if {@code limit} is negative or below 1 ms but not zero
          */
         public Builder stalenessLimit(Duration limit) {
-            Objects.requireNonNull(limit, "stalenessLimit");
-            if (limit.isNegative()) {
-                throw new IllegalArgumentException("stalenessLimit must not be negative: " + limit);
-            }
-            this.stalenessLimit = limit;
+            factory.stalenessLimit(limit);
+            return this;
+        }
+
+        /**
+         * Sets the prefix of the counter's keys; see {@link RedisCounters.Builder#keyPrefix}.
+         *
+         * @param prefix the prefix, possibly empty
+         * @return this builder
+         * @throws IllegalArgumentException if {@code prefix} has a brace or a control character, or
+         *     more than 200 characters
+         */
+        public Builder keyPrefix(String prefix) {
+            factory.keyPrefix(prefix);
+            return this;
+        }
+
+        /**
+         * Sets whether a JVM that exits without closing the counter sends its pending adds from a
+         * shutdown hook; see {@link RedisCounters.Builder#shutdownHook}.
+         *
+         * @param enabled false to opt out; default true
+         * @return this builder
+         */
+        public Builder shutdownHook(boolean enabled) {
+            factory.shutdownHook(enabled);
             return this;
         }
 
@@ -492,15 +869,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
          * @return a new counter; close it to stop its thread and send its last adds
          */
         public RedisCounter build() {
-            return new RedisCounter(this).start();
-        }
-
-        private static Duration positive(Duration d, String what) {
-            Objects.requireNonNull(d, what);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive: " + d);
-            }
-            return d;
+            return factory.build().lone(name);
         }
     }
 }

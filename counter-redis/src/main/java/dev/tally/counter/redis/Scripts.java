@@ -12,42 +12,77 @@ final class Scripts {
 
     /**
      * Applies one batch {@code (client, seq, delta)} unless this client's {@code seq} was already
-     * applied, and returns the value afterwards. KEYS: value, the client's last applied seq.
-     * ARGV: seq, seconds to remember it, delta, then the parts to add instead if {@code INCRBY}
-     * overflows (their sum wraps to delta; see {@link #wrapParts(long)}). Seqs are positive
-     * decimals without leading zeros, so the longer string is the larger number.
+     * applied, and returns the value afterwards. KEYS: value, the client's last applied seq, and
+     * optionally a drain's record whose result this batch puts back into the value (the record is
+     * then emptied, in the same step, so that the result is counted once). ARGV: seq, seconds to
+     * remember it, seconds to remember the emptied record, delta, then the parts to add instead if
+     * {@code INCRBY} overflows (their sum wraps to delta; see {@link #wrapParts(long)}). Seqs are
+     * positive decimals without leading zeros, so the longer string is the larger number.
      */
     static final String ADD = """
             local last = redis.call('GET', KEYS[2])
             if last and (#last > #ARGV[1] or (#last == #ARGV[1] and last >= ARGV[1])) then
               return redis.call('GET', KEYS[1]) or '0'
             end
-            local r = redis.pcall('INCRBY', KEYS[1], ARGV[3])
+            local r = redis.pcall('INCRBY', KEYS[1], ARGV[4])
             if type(r) == 'table' and r.err then
               if not string.find(r.err, 'overflow', 1, true) then return r end
-              for i = 4, #ARGV do redis.call('INCRBY', KEYS[1], ARGV[i]) end
+              for i = 5, #ARGV do redis.call('INCRBY', KEYS[1], ARGV[i]) end
             end
             redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+            if KEYS[3] then redis.call('SET', KEYS[3], '', 'EX', ARGV[3]) end
             return redis.call('GET', KEYS[1])
             """;
 
     /**
-     * Takes the value and sets it to zero, once per drain id: a retried drain returns the stored
-     * result of the first. KEYS: value, the drain's result. ARGV: seconds to remember the result.
+     * Takes the value and sets it to zero, once per drain id, and returns {@code "+"} and the
+     * result; a retried drain takes nothing and returns {@code "="} and the stored result of the
+     * first. A result is one or more decimals separated by spaces, which the caller sums as
+     * {@code long}s (Lua numbers are doubles): the drain's own take and the results of the earlier
+     * drains it absorbs. Absorbing an earlier drain, whose reply this client never had, moves its
+     * result into this one and leaves its record empty, so that a late copy of it takes nothing.
+     * KEYS: value, this drain's record, the {@code ARGV[2]} records to absorb, then records whose
+     * results were delivered, to delete. ARGV: seconds to remember a record, the number to absorb,
+     * and {@code "1"} to take the value or {@code "0"} to only absorb.
      */
     static final String DRAIN = """
             local done = redis.call('GET', KEYS[2])
-            if done then return done end
-            local v = redis.call('GET', KEYS[1]) or '0'
-            redis.call('SET', KEYS[1], '0')
-            redis.call('SET', KEYS[2], v, 'EX', ARGV[1])
-            return v
+            if done then return '=' .. done end
+            local absorb = tonumber(ARGV[2])
+            local parts = {}
+            for i = 3, 2 + absorb do
+              local earlier = redis.call('GET', KEYS[i])
+              if earlier and earlier ~= '' then parts[#parts + 1] = earlier end
+              redis.call('SET', KEYS[i], '', 'EX', ARGV[1])
+            end
+            for i = 3 + absorb, #KEYS do
+              if KEYS[i] ~= KEYS[2] then redis.call('DEL', KEYS[i]) end
+            end
+            if ARGV[3] == '1' then
+              parts[#parts + 1] = redis.call('GET', KEYS[1]) or '0'
+              redis.call('SET', KEYS[1], '0')
+            end
+            local result = table.concat(parts, ' ')
+            redis.call('SET', KEYS[2], result, 'EX', ARGV[1])
+            return '+' .. result
             """;
 
     static final String ADD_SHA = sha1(ADD);
     static final String DRAIN_SHA = sha1(DRAIN);
 
     private Scripts() {
+    }
+
+    /** The arguments of {@link #ADD} for batch {@code seq} of {@code delta}. */
+    static String[] addArgs(long seq, long delta) {
+        String[] parts = wrapParts(delta);
+        String[] args = new String[4 + parts.length];
+        args[0] = Long.toString(seq);
+        args[1] = Long.toString(RedisCounters.SEQ_MEMORY.toSeconds());
+        args[2] = Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds());
+        args[3] = Long.toString(delta);
+        System.arraycopy(parts, 0, args, 4, parts.length);
+        return args;
     }
 
     /**

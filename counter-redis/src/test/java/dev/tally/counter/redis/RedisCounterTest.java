@@ -96,23 +96,22 @@ final class RedisCounterTest {
 
     @Test
     void aRetriedBatchIsAppliedOnce(TestInfo test) {
-        try (Exchange exchange = new Exchange(redis.client, redis.server.uri(), name(test), "c1",
-                Duration.ofSeconds(2))) {
-            assertThat(exchange.add(1, 5)).isEqualTo(5);
-            assertThat(exchange.add(1, 5)).isEqualTo(5);
-            assertThat(exchange.add(2, 5)).isEqualTo(10);
-            assertThat(exchange.add(1, 5)).as("an old seq replayed late").isEqualTo(10);
+        try (Link link = Link.to(redis.client, redis.server.uri(), Duration.ofSeconds(2))) {
+            assertThat(batch(link, name(test), 1, 5)).isEqualTo(5);
+            assertThat(batch(link, name(test), 1, 5)).isEqualTo(5);
+            assertThat(batch(link, name(test), 2, 5)).isEqualTo(10);
+            assertThat(batch(link, name(test), 1, 5)).as("an old seq replayed late").isEqualTo(10);
         }
     }
 
     @Test
     void seqsCompareAsNumbersNotAsStrings(TestInfo test) {
-        try (Exchange exchange = new Exchange(redis.client, redis.server.uri(), name(test), "c1",
-                Duration.ofSeconds(2))) {
-            exchange.add(9, 1);
-            assertThat(exchange.add(10, 1)).as("10 is newer than 9").isEqualTo(2);
-            assertThat(exchange.add(9_007_199_254_740_993L, 1)).as("beyond a double's 2^53").isEqualTo(3);
-            assertThat(exchange.add(9_007_199_254_740_992L, 1)).isEqualTo(3);
+        try (Link link = Link.to(redis.client, redis.server.uri(), Duration.ofSeconds(2))) {
+            batch(link, name(test), 9, 1);
+            assertThat(batch(link, name(test), 10, 1)).as("10 is newer than 9").isEqualTo(2);
+            assertThat(batch(link, name(test), 9_007_199_254_740_993L, 1)).as("beyond a double's 2^53")
+                    .isEqualTo(3);
+            assertThat(batch(link, name(test), 9_007_199_254_740_992L, 1)).isEqualTo(3);
         }
     }
 
@@ -179,10 +178,14 @@ final class RedisCounterTest {
         try (RedisCounter counter = redis.counter(name(test)).stalenessLimit(Duration.ofMillis(200)).build()) {
             redis.commands().set(key, "not a number");
             counter.add(1);
-            assertThatThrownBy(counter::flush).isInstanceOf(CounterUnavailableException.class)
+            long start = System.nanoTime();
+            assertThatThrownBy(counter::flush).isInstanceOf(CounterRejectedException.class)
                     .hasMessageContaining("1 added here is kept")
-                    .hasRootCauseMessage("ERR value is not an integer or out of range");
-            assertThatThrownBy(counter::get).isInstanceOf(CounterUnavailableException.class);
+                    .hasMessageContaining("ERR value is not an integer or out of range");
+            assertThatThrownBy(counter::get).isInstanceOf(CounterRejectedException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refusals are not retried")
+                    .isLessThan(Duration.ofMillis(200));
+            assertThat(counter.lastFailure()).get().asString().contains("not an integer");
             redis.commands().del(key);
             awaitValue(name(test), 1);   // the flusher kept retrying and was not ended by the errors
             assertThat(counter.get()).isEqualTo(1);
@@ -289,6 +292,14 @@ final class RedisCounterTest {
                     .withMessageContaining("drainId");
             assertThat(flusherThreads("bad")).isOne();
         }
+    }
+
+    /** Applies batch {@code seq} of client "c1" to counter {@code name} as a flush does. */
+    private static long batch(Link link, String name, long seq, long delta) {
+        Keys keys = new Keys("tally:", name, "c1");
+        String value = link.await(link.script(Scripts.ADD, Scripts.ADD_SHA, new String[] {keys.value, keys.seq},
+                Scripts.addArgs(seq, delta)));
+        return Long.parseLong(value);
     }
 
     private static void awaitValue(String name, long expected) {

@@ -118,6 +118,24 @@ final class TestRedis implements AutoCloseable, BeforeAllCallback, AfterAllCallb
         return value;
     }
 
+    /**
+     * {@code get()}, retried while the server cannot be reached (a restart, or the JVM's first
+     * round trip outlasting a short command timeout), for at most 30 seconds.
+     */
+    static long getOnceReachable(RedisCounter counter) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                return counter.get();
+            } catch (CounterUnavailableException notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw notYet;
+                }
+                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+            }
+        }
+    }
+
     @Override
     public void close() {
         if (raw != null) {

@@ -1,0 +1,37 @@
+package dev.tally.counter.redis;
+
+/**
+ * Thrown by {@link RedisCounter} when the server refused a command for a reason that will not pass
+ * by waiting: an ACL user without a permission the counter needs ({@code NOPERM}), a key of the
+ * counter holding something else ({@code WRONGTYPE}, or a value that is not a number), a key in
+ * another slot ({@code CROSSSLOT}, {@code MOVED} to a client that is not a cluster client),
+ * scripting disabled. The call fails at once, without retrying; the message names the command and
+ * quotes the server; the cause is Lettuce's exception. As for {@link CounterUnavailableException},
+ * nothing was dropped: the counter keeps its local adds, its flusher keeps trying with backoff, and
+ * every call works again once the server's set-up is fixed.
+ *
+ * <pre>{@code
+ * RedisURI server = RedisURI.create("redis://localhost:6379");
+ * try (var raw = client.connect(server);
+ *         RedisCounter inbox = RedisCounter.builder(client, server, "inbox").build()) {
+ *     raw.sync().del("tally:{inbox}:value");
+ *     raw.sync().rpush("tally:{inbox}:value", "not a number");   // another program's list
+ *     try {
+ *         inbox.get();
+ *         throw new AssertionError("unreachable");
+ *     } catch (CounterRejectedException e) {
+ *         assert e.getMessage().contains("WRONGTYPE");
+ *     }
+ *     raw.sync().del("tally:{inbox}:value");                     // repaired
+ *     assert inbox.get() == 0;
+ * }
+ * }</pre>
+ */
+public final class CounterRejectedException extends IllegalStateException {
+
+    private static final long serialVersionUID = 1L;
+
+    CounterRejectedException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

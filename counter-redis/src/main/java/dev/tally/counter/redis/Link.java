@@ -1,0 +1,238 @@
+package dev.tally.counter.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandInterruptedException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The one connection that all counters of a {@link RedisCounters} share (to one server, or to a
+ * cluster through Lettuce's cluster connection, which keeps one connection per node), with the
+ * scripts' {@code NOSCRIPT} fallback and the sorting of failures into transient and permanent.
+ * Thread-safe: Lettuce pipelines the commands of every thread on the connection, and the
+ * connection is opened on first use, so that counters can be built while the server is down.
+ */
+final class Link implements AutoCloseable {
+
+    /** What a failure says about the next attempt. */
+    enum Failure {
+        /** The server may answer the same command later: retry it until the call's deadline. */
+        TRANSIENT,
+        /** The server will refuse the command again until someone changes its set-up: fail now. */
+        PERMANENT,
+        /** The calling thread was interrupted: stop retrying, keep the interrupt. */
+        INTERRUPTED
+    }
+
+    /**
+     * Error words with which a server says "not now": still loading, busy with a script, a slot
+     * moving or a cluster or failover in progress, too few replicas. Any other error reply is the
+     * server's refusal (an ACL, a wrong type, a key in another slot, scripting off).
+     */
+    private static final List<String> TRANSIENT_ERRORS = List.of("LOADING", "BUSY", "TRYAGAIN",
+            "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS", "NOTREADY", "UNBLOCKED");
+
+    private final String description;
+    private final Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> connect;
+    private final Function<StatefulConnection<String, String>, RedisClusterAsyncCommands<String, String>> async;
+    private final long timeoutNanos;
+
+    // Guarded by this.
+    private StatefulConnection<String, String> connection;
+    private CompletableFuture<? extends StatefulConnection<String, String>> connecting;
+    private boolean closed;
+
+    private Link(String description,
+            Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> connect,
+            Function<StatefulConnection<String, String>, RedisClusterAsyncCommands<String, String>> async,
+            Duration timeout) {
+        this.description = description;
+        this.connect = connect;
+        this.async = async;
+        this.timeoutNanos = timeout.toNanos();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Link to(RedisClient client, RedisURI server, Duration timeout) {
+        return new Link(server.toString(),
+                () -> client.connectAsync(StringCodec.UTF8, server).toCompletableFuture(),
+                c -> ((StatefulRedisConnection<String, String>) c).async(), timeout);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Link to(RedisClusterClient client, Duration timeout) {
+        return new Link("a Redis Cluster", () -> client.connectAsync(StringCodec.UTF8),
+                c -> ((StatefulRedisClusterConnection<String, String>) c).async(), timeout);
+    }
+
+    /** Runs {@code script} by its digest, loading it with {@code EVAL} if the server lost it. */
+    CompletableFuture<String> script(String script, String sha, String[] keys, String... args) {
+        RedisClusterAsyncCommands<String, String> commands = commands();
+        CompletableFuture<String> first = commands.<String>evalsha(sha, ScriptOutputType.VALUE, keys, args)
+                .toCompletableFuture();
+        return first.handle((value, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(value);
+            }
+            if (unwrap(failure) instanceof RedisNoScriptException) {
+                // A restart or SCRIPT FLUSH emptied the script cache: EVAL loads it again.
+                return commands.<String>eval(script, ScriptOutputType.VALUE, keys, args).toCompletableFuture();
+            }
+            return CompletableFuture.<String>failedFuture(unwrap(failure));
+        }).thenCompose(Function.identity());
+    }
+
+    /** Reads one key. */
+    CompletableFuture<String> get(String key) {
+        return commands().get(key).toCompletableFuture();
+    }
+
+    /** Deletes keys that share one slot. */
+    CompletableFuture<Long> delete(String... keys) {
+        return commands().del(keys).toCompletableFuture();
+    }
+
+    /** Waits for {@code reply} for at most the command timeout; throws a {@link RedisException}. */
+    <T> T await(CompletableFuture<T> reply) {
+        return await(reply, System.nanoTime() + timeoutNanos);
+    }
+
+    /**
+     * Waits for {@code reply} until the command timeout has passed, or until {@code deadline}
+     * (a {@link System#nanoTime()} value) if that comes first; throws a {@link RedisException}.
+     */
+    <T> T await(CompletableFuture<T> reply, long deadline) {
+        long wait = Math.min(timeoutNanos, Math.max(0L, deadline - System.nanoTime()));
+        try {
+            return reply.get(wait, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            // The command may still run after this: a seq or a drain id makes its retry harmless.
+            throw new RedisCommandTimeoutException("no reply from " + description + " within "
+                    + Duration.ofNanos(wait).toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisCommandInterruptedException(e);
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e.getCause());
+            throw cause instanceof RedisException redis ? redis : new RedisException(cause);
+        }
+    }
+
+    /** Sorts a failure of {@link #await} or of sending a command. */
+    static Failure classify(RuntimeException e) {
+        if (e instanceof RedisCommandInterruptedException) {
+            return Failure.INTERRUPTED;
+        }
+        if (e instanceof RedisCommandExecutionException) {
+            String words = String.valueOf(e.getMessage()).toUpperCase(Locale.ROOT);
+            for (String transientError : TRANSIENT_ERRORS) {
+                if (words.startsWith(transientError) || words.contains(" " + transientError + " ")) {
+                    return Failure.TRANSIENT;
+                }
+            }
+            return Failure.PERMANENT;
+        }
+        return e instanceof RedisException ? Failure.TRANSIENT : Failure.PERMANENT;
+    }
+
+    String description() {
+        return description;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+        if (connecting != null) {
+            connecting.thenAccept(StatefulConnection::close);
+            connecting = null;
+        }
+    }
+
+    /**
+     * The connection's commands, connecting first if needed: a connect is awaited for at most the
+     * command timeout, outside the lock, and one that outlives it is kept for the next call.
+     */
+    private RedisClusterAsyncCommands<String, String> commands() {
+        CompletableFuture<? extends StatefulConnection<String, String>> attempt;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("the connection to " + description + " is closed");
+            }
+            if (connection != null) {
+                if (!connection.isOpen()) {
+                    // Lettuce reconnects by itself; sending now would only queue the command
+                    // behind the outage, one more for each retry, so fail at once and back off.
+                    throw new RedisConnectionException("not connected to " + description + ", reconnecting");
+                }
+                return async.apply(connection);
+            }
+            if (connecting == null) {
+                connecting = connect.get();
+            }
+            attempt = connecting;
+        }
+        StatefulConnection<String, String> opened;
+        try {
+            opened = attempt.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new RedisConnectionException("still connecting to " + description);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisCommandInterruptedException(e);
+        } catch (ExecutionException failed) {
+            synchronized (this) {
+                if (connecting == attempt) {
+                    connecting = null;
+                }
+            }
+            Throwable cause = unwrap(failed);
+            throw cause instanceof RedisException redis ? redis
+                    : new RedisConnectionException("cannot connect to " + description, cause);
+        }
+        synchronized (this) {
+            if (connecting == attempt) {
+                connecting = null;
+                if (closed) {
+                    opened.close();
+                    throw new IllegalStateException("the connection to " + description + " is closed");
+                }
+                connection = opened;
+            } else if (connection == null) {
+                throw new IllegalStateException("the connection to " + description + " is closed");
+            }
+            return async.apply(connection);
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}
