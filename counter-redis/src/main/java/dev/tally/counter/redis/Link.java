@@ -57,6 +57,9 @@ final class Link implements AutoCloseable {
     private final Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> connect;
     private final Function<StatefulConnection<String, String>, RedisClusterAsyncCommands<String, String>> async;
     private final long timeoutNanos;
+    /** Replicas that must acknowledge each write (Redis {@code WAIT}), and how long to wait. */
+    private int replicas;
+    private long replicaWaitMillis;
 
     // Guarded by this.
     private StatefulConnection<String, String> connection;
@@ -82,7 +85,9 @@ final class Link implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     static Link to(RedisClusterClient client, Duration timeout) {
-        return new Link("a Redis Cluster", () -> client.connectAsync(StringCodec.UTF8),
+        // Lettuce's asynchronous connect needs the cluster's topology loaded first.
+        return new Link("a Redis Cluster", () -> client.refreshPartitionsAsync().toCompletableFuture()
+                        .thenCompose(loaded -> client.connectAsync(StringCodec.UTF8)),
                 c -> ((StatefulRedisClusterConnection<String, String>) c).async(), timeout);
     }
 
@@ -101,6 +106,50 @@ final class Link implements AutoCloseable {
             }
             return CompletableFuture.<String>failedFuture(unwrap(failure));
         }).thenCompose(Function.identity());
+    }
+
+    /** Makes every write wait for {@code count} replicas, for at most {@code wait}; before use. */
+    Link waitForReplicas(int count, Duration wait) {
+        this.replicas = count;
+        this.replicaWaitMillis = wait.toMillis();
+        return this;
+    }
+
+    /**
+     * Sends {@code WAIT} for the writes sent so far on this connection, or returns null when no
+     * replica needs to acknowledge them.
+     */
+    CompletableFuture<Long> replicaWait() {
+        return replicas == 0 ? null
+                : commands().waitForReplication(replicas, replicaWaitMillis).toCompletableFuture();
+    }
+
+    /**
+     * The reply of {@code write} once {@code wait} (from {@link #replicaWait()}, sent after the
+     * write) says enough replicas have it; a write that too few replicas acknowledged fails with
+     * {@code NOREPLICAS}, a transient failure, and is retried (each write here can be).
+     */
+    CompletableFuture<String> acknowledged(CompletableFuture<String> write, CompletableFuture<Long> wait) {
+        if (wait == null) {
+            return write;
+        }
+        return write.thenCombine(wait, (reply, acknowledged) -> {
+            if (acknowledged < replicas) {
+                throw new CompletionException(new RedisCommandExecutionException("NOREPLICAS "
+                        + acknowledged + " of " + replicas + " replicas acknowledged the write within "
+                        + replicaWaitMillis + " ms"));
+            }
+            return reply;
+        });
+    }
+
+    /** {@code write}'s reply once the replicas acknowledged it; see {@link #acknowledged}. */
+    CompletableFuture<String> acknowledged(CompletableFuture<String> write) {
+        try {
+            return acknowledged(write, replicaWait());
+        } catch (RuntimeException notSent) {
+            return CompletableFuture.failedFuture(notSent);
+        }
     }
 
     /** Reads one key. */
@@ -136,6 +185,24 @@ final class Link implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable cause = unwrap(e.getCause());
             throw cause instanceof RedisException redis ? redis : new RedisException(cause);
+        }
+    }
+
+    /**
+     * Drops the connection after a {@code READONLY} reply: the server was demoted by a failover
+     * and keeps the connection, so only a new one, which a Sentinel URI resolves to the new
+     * master, reaches a server that takes writes.
+     */
+    void failedWith(RuntimeException e) {
+        if (e instanceof RedisCommandExecutionException && String.valueOf(e.getMessage()).startsWith("READONLY")) {
+            StatefulConnection<String, String> demoted;
+            synchronized (this) {
+                demoted = connection;
+                connection = null;
+            }
+            if (demoted != null) {
+                demoted.closeAsync();
+            }
         }
     }
 

@@ -522,7 +522,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         if (!undelivered.contains(id)) {
             undelivered.add(id);   // handed to the connection: the server may apply it
         }
-        String reply = owner.link.await(sent);
+        String reply = owner.link.await(owner.link.acknowledged(sent));
         if (reply == null || reply.isEmpty() || (reply.charAt(0) != '+' && reply.charAt(0) != '=')) {
             throw notACount(keys.drain(id), reply);
         }
@@ -543,7 +543,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             undelivered.removeAll(absorb);
             delivered.addAll(absorb);   // emptied by that drain: deleted with the others below
             newBatch(sum(reply.substring(1)), keys.drain(putBack));
-            batchApplied(parse(owner.link.await(sendBatch())));
+            batchApplied(parse(owner.link.await(owner.link.acknowledged(sendBatch()))));
             undelivered.clear();
             delivered.add(putBack);
         }
@@ -586,7 +586,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
                 }
                 newBatch(delta, null);
             }
-            batchApplied(parse(owner.link.await(sendBatch(), deadline)));
+            batchApplied(parse(owner.link.await(owner.link.acknowledged(sendBatch()), deadline)));
             sent = true;
         }
         if (read && !sent) {
@@ -637,6 +637,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
     /** Records a failure, has the factory log it, and says what kind it is. */
     private Link.Failure failed(RuntimeException e) {
         lastFailure = e;
+        owner.link.failedWith(e);
         Link.Failure kind = Link.classify(e);
         owner.failed(this, e, kind);
         return kind;
@@ -863,10 +864,25 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }
 
         /**
+         * Makes every batch and drain wait for replicas; see
+         * {@link RedisCounters.Builder#waitForReplicas}.
+         *
+         * @param replicas how many replicas must acknowledge, 1 or more
+         * @param wait how long {@code WAIT} may wait, at least 1 ms and less than the command timeout
+         * @return this builder
+         * @throws IllegalArgumentException if {@code replicas} is below 1 or {@code wait} below 1 ms
+         */
+        public Builder waitForReplicas(int replicas, Duration wait) {
+            factory.waitForReplicas(replicas, wait);
+            return this;
+        }
+
+        /**
          * Builds the counter and starts its flusher thread. Does not connect: the first flush or
          * call does, so a counter can be built while the server is down.
          *
          * @return a new counter; close it to stop its thread and send its last adds
+         * @throws IllegalStateException if the replica wait is not shorter than the command timeout
          */
         public RedisCounter build() {
             return factory.build().lone(name);

@@ -70,6 +70,7 @@ public final class RedisCounters implements AutoCloseable {
     private RedisCounters(Builder builder) {
         this.link = builder.cluster != null ? Link.to(builder.cluster, builder.commandTimeout)
                 : Link.to(builder.client, builder.server, builder.commandTimeout);
+        link.waitForReplicas(builder.replicas, builder.replicaWait);
         this.keyPrefix = builder.keyPrefix;
         this.threshold = builder.flushThreshold;
         this.timeoutNanos = builder.commandTimeout.toNanos();
@@ -130,6 +131,28 @@ public final class RedisCounters implements AutoCloseable {
                 return counter;
             }
             counters.remove(name, counter);
+        }
+    }
+
+    /**
+     * Returns when every add made before this call, to any counter of this factory, is applied on
+     * the server: the batches of all changed counters go in one pipeline (per node in a cluster).
+     * Thread-safe and blocking: retries until the staleness limit has passed since the call
+     * started.
+     *
+     * @throws CounterUnavailableException if some counter's batch was not acknowledged in time,
+     *     with that counter's failure as the cause; the adds stay pending
+     * @throws IllegalStateException if this factory is closed
+     */
+    public void flush() {
+        ensureOpen();
+        flushAllUntil(System.nanoTime() + stalenessNanos);
+        // The flusher thread may hold batches of this call's adds in flight: each counter's flush
+        // waits for that round, and sends alone whatever is still pending (nothing, mostly).
+        for (RedisCounter counter : counters.values()) {
+            if (!counter.isClosing()) {
+                counter.flush();   // throws, naming the counter and its adds, if still failing
+            }
         }
     }
 
@@ -278,10 +301,18 @@ public final class RedisCounters implements AutoCloseable {
                 replies.add(reply);
             }
         }
+        CompletableFuture<Long> replicaWait = null;
+        if (!sent.isEmpty()) {
+            try {
+                replicaWait = link.replicaWait();   // one WAIT after the whole pipeline
+            } catch (RuntimeException notSent) {
+                replicaWait = CompletableFuture.failedFuture(notSent);
+            }
+        }
         long deadline = System.nanoTime() + timeoutNanos;
         boolean ok = true;
         for (int i = 0; i < sent.size(); i++) {
-            ok &= sent.get(i).finishFlush(replies.get(i), deadline);
+            ok &= sent.get(i).finishFlush(link.acknowledged(replies.get(i), replicaWait), deadline);
         }
         return ok;
     }
@@ -344,6 +375,8 @@ public final class RedisCounters implements AutoCloseable {
         private Duration stalenessLimit = Duration.ofSeconds(30);
         private String keyPrefix = "tally:";
         private boolean shutdownHook = true;
+        private int replicas;
+        private Duration replicaWait = Duration.ZERO;
         /** Names the thread after a lone counter rather than after the server. */
         String label;
 
@@ -439,12 +472,45 @@ public final class RedisCounters implements AutoCloseable {
         }
 
         /**
+         * Makes every batch and every drain count as done only once {@code replicas} replicas of
+         * the server have acknowledged it (Redis {@code WAIT}, sent once after each pipeline), so
+         * that a failover which promotes one of them keeps it; until then it is retried, which
+         * never applies it twice. A write that fewer replicas acknowledged within {@code wait}
+         * fails with {@code NOREPLICAS}, a transient failure. Default: no replica. With a cluster
+         * client, {@code WAIT} goes to the node of Lettuce's default connection, not to the
+         * node of each counter's slot, so the option is refused there.
+         *
+         * @param replicas how many replicas must acknowledge, 1 or more
+         * @param wait how long {@code WAIT} may wait: at least 1 ms, and less than the command
+         *     timeout set when {@link #build()} runs
+         * @return this builder
+         * @throws IllegalArgumentException if {@code replicas} is below 1 or {@code wait} below 1 ms
+         */
+        public Builder waitForReplicas(int replicas, Duration wait) {
+            if (replicas < 1) {
+                throw new IllegalArgumentException("replicas must be at least 1: " + replicas);
+            }
+            this.replicaWait = atLeastOneMilli(wait, "wait");
+            this.replicas = replicas;
+            return this;
+        }
+
+        /**
          * Builds the factory and starts its flusher thread. Does not connect: the first flush or
          * call does, so counters can be made while the server is down.
          *
          * @return a new factory; close it to send the last adds and stop its thread
+         * @throws IllegalStateException if {@link #waitForReplicas} was set with a cluster
+         *     client, or with a wait not shorter than the command timeout
          */
         public RedisCounters build() {
+            if (replicas > 0 && cluster != null) {
+                throw new IllegalStateException("waitForReplicas is not supported with a cluster client");
+            }
+            if (replicas > 0 && replicaWait.compareTo(commandTimeout) >= 0) {
+                throw new IllegalStateException("the replica wait (" + replicaWait
+                        + ") must be shorter than the command timeout (" + commandTimeout + ")");
+            }
             return new RedisCounters(this).start();
         }
 

@@ -23,6 +23,8 @@ import java.util.List;
  *       increments a {@link RedisCounter} for {@code MILLIS} ms, closes it, prints
  *       {@code added=N}. {@code flood-incrby} does the same with one synchronous {@code INCRBY}
  *       per increment. For counter-bench's throughput runs.</li>
+ *   <li>{@code exit PORT NAME WORKER ADDS}: adds through a counter that flushes once an hour,
+ *       prints {@code pending}, and exits without closing it: its shutdown hook sends the adds.</li>
  *   <li>{@code crash PORT NAME WORKER ADDS}: adds, flushes, prints {@code flushed=N}, adds as much
  *       again without flushing, prints {@code pending}, then waits to be killed.</li>
  * </ul>
@@ -109,6 +111,16 @@ public final class CounterWorker {
                         }
                     }
                     System.out.println("sum=" + sum(worker, adds));
+                }
+                case "exit" -> {
+                    RedisCounter counter = RedisCounter.builder(client, server, name)
+                            .flushInterval(Duration.ofHours(1)).build();
+                    for (int i = 0; i < adds; i++) {
+                        counter.add(delta(worker, i));
+                    }
+                    System.out.println("pending");
+                    System.out.flush();
+                    System.exit(0);   // no close(), and the client stays up for the hook
                 }
                 case "increment" -> {
                     try (RedisCounter counter = RedisCounter.builder(client, server, name).build()) {

@@ -62,6 +62,15 @@ final class MultiProcessTest {
         assertThat(redis.value("crash")).isEqualTo(CounterWorker.sum(0, 10_000));
     }
 
+    @Test
+    void aJvmThatExitsWithoutClosingSendsWhatWasPending() throws Exception {
+        Process worker = CounterWorker.launch("exit", redis.server.uri(), "exit", 0, 10_000);
+        assertThat(worker.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        assertThat(worker.exitValue()).isZero();
+        assertThat(lines(worker)).containsExactly("pending");
+        assertThat(redis.value("exit")).as("sent by the shutdown hook").isEqualTo(CounterWorker.sum(0, 10_000));
+    }
+
     private static List<String> lines(Process p) throws IOException {
         try (BufferedReader out = new BufferedReader(
                 new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -36,13 +36,18 @@ public final class RedisServer implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final boolean appendOnly;
+    /** A config file to start with (a Sentinel's), or null. */
+    private final Path config;
+    private final List<String> extra;
     private Process process;
 
-    private RedisServer(Path binary, Path dir, int port, boolean appendOnly) {
+    private RedisServer(Path binary, Path dir, int port, boolean appendOnly, Path config, List<String> extra) {
         this.binary = binary;
         this.dir = dir;
         this.port = port;
         this.appendOnly = appendOnly;
+        this.config = config;
+        this.extra = extra;
     }
 
     /**
@@ -52,17 +57,56 @@ public final class RedisServer implements AutoCloseable {
      * @return the running server
      */
     public static RedisServer start(boolean appendOnly) {
+        return start(appendOnly, List.of());
+    }
+
+    /**
+     * Starts a server as {@link #start(boolean)} does, with more command-line options, such as
+     * {@code --replicaof} or {@code --cluster-enabled yes}.
+     *
+     * @param appendOnly whether to persist every write to an AOF file before replying
+     * @param extra options added after the usual ones
+     * @return the running server
+     */
+    public static RedisServer start(boolean appendOnly, List<String> extra) {
+        return launchNew(appendOnly, null, extra);
+    }
+
+    /**
+     * Starts a Sentinel that watches {@code master} under the name {@code masterName}, with a
+     * quorum of one, a master declared down after 1 s and failovers allowed every 5 s.
+     *
+     * @return the running Sentinel
+     */
+    public static RedisServer sentinel(String masterName, RedisServer master) {
+        String conf = "sentinel monitor " + masterName + " 127.0.0.1 " + master.port + " 1\n"
+                + "sentinel down-after-milliseconds " + masterName + " 1000\n"
+                + "sentinel failover-timeout " + masterName + " 5000\n";
+        return launchNew(false, conf, List.of());
+    }
+
+    private static RedisServer launchNew(boolean appendOnly, String sentinelConf, List<String> extra) {
         try {
             Path work = Path.of(System.getProperty("tally.redis.work",
                     System.getProperty("java.io.tmpdir") + "/tally-redis"));
             Files.createDirectories(work);
-            RedisServer server = new RedisServer(binary(work), Files.createTempDirectory(work, "server-"),
-                    freePort(), appendOnly);
+            Path dir = Files.createTempDirectory(work, "server-");
+            Path config = null;
+            if (sentinelConf != null) {
+                config = dir.resolve("sentinel.conf");
+                Files.writeString(config, sentinelConf);
+            }
+            RedisServer server = new RedisServer(binary(work), dir, freePort(), appendOnly, config, extra);
             server.launch();
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Returns the server's port. */
+    public int port() {
+        return port;
     }
 
     /** Returns the server's address as a URI with a 2 s timeout. */
@@ -117,12 +161,16 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() {
-        List<String> command = new ArrayList<>(List.of(binary.toString(),
-                "--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
+        List<String> command = new ArrayList<>(List.of(binary.toString()));
+        if (config != null) {
+            command.addAll(List.of(config.toString(), "--sentinel"));
+        }
+        command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
                 "--save", "", "--daemonize", "no"));
         if (appendOnly) {
             command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always"));
         }
+        command.addAll(extra);
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))

@@ -1,0 +1,90 @@
+package dev.tally.bench;
+
+import dev.tally.counter.redis.RedisCounter;
+import dev.tally.counter.redis.RedisCounters;
+import dev.tally.counter.redis.RedisServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The cost of many counters in one JVM on one {@link RedisCounters}: connections and threads it
+ * opens, its flusher's CPU while the counters are idle, and the time of one flush that sends a
+ * batch for every counter in one pipeline. Not JMH: the work is one pipeline to a server process.
+ * Run with
+ *
+ * <pre>
+ * java -cp &lt;counter-bench classpath&gt; dev.tally.bench.RedisManyCounters 10000 5
+ * </pre>
+ */
+public final class RedisManyCounters {
+
+    private RedisManyCounters() {
+    }
+
+    /**
+     * Measures {@code args[0]} counters (default 10,000), {@code args[1]} rounds (default 5), and
+     * prints the median and range of each figure.
+     *
+     * @param args the number of counters and of rounds
+     */
+    public static void main(String[] args) {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        RedisClient client = RedisClient.create();
+        try (RedisServer server = RedisServer.start(false);
+                StatefulRedisConnection<String, String> admin = client.connect(server.uri())) {
+            long before = connections(admin);
+            double[] flushMillis = new double[rounds];
+            double[] idlePercent = new double[rounds];
+            try (RedisCounters counters = RedisCounters.builder(client, server.uri()).build()) {
+                List<RedisCounter> all = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    all.add(counters.counter("many-" + i));
+                }
+                all.forEach(RedisCounter::increment);
+                counters.flush();   // connects, loads the script
+                Thread flusher = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("tally-redis-flusher-")).findFirst().orElseThrow();
+                ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+                for (int r = 0; r < rounds; r++) {
+                    all.forEach(RedisCounter::increment);
+                    long start = System.nanoTime();
+                    counters.flush();
+                    flushMillis[r] = (System.nanoTime() - start) / 1e6;
+                    long cpu = threads.getThreadCpuTime(flusher.getId());
+                    long wall = System.nanoTime();
+                    LockSupport.parkNanos(Duration.ofSeconds(2).toNanos());
+                    idlePercent[r] = 100.0 * (threads.getThreadCpuTime(flusher.getId()) - cpu)
+                            / (System.nanoTime() - wall);
+                }
+                long ours = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("tally-redis")).count();
+                System.out.printf("%,d counters on one RedisCounters (%s, %s)%n", n, server.version(),
+                        Runtime.version());
+                System.out.printf("  connections opened          %d%n", connections(admin) - before);
+                System.out.printf("  threads of tally            %d%n", ours);
+                System.out.printf("  one flush of %,d batches  %s ms%n", n, summary(flushMillis));
+                System.out.printf("  idle flusher CPU            %s %% of a core%n", summary(idlePercent));
+            }
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    private static long connections(StatefulRedisConnection<String, String> admin) {
+        return admin.sync().clientList().lines().filter(l -> !l.isBlank()).count();
+    }
+
+    private static String summary(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return String.format("%.2f (%.2f to %.2f)", sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]);
+    }
+}
