@@ -42,8 +42,10 @@ public final class RedisManyCounters {
                 StatefulRedisConnection<String, String> admin = client.connect(server.uri())) {
             long before = connections(admin);
             double[] flushMillis = new double[rounds];
+            double[] incrbyMillis = new double[rounds];
             double[] idlePercent = new double[rounds];
-            try (RedisCounters counters = RedisCounters.builder(client, server.uri()).build()) {
+            RedisCounters counters = RedisCounters.builder(client, server.uri()).build();
+            try {
                 List<RedisCounter> all = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     all.add(counters.counter("many-" + i));
@@ -63,6 +65,7 @@ public final class RedisManyCounters {
                     LockSupport.parkNanos(Duration.ofSeconds(2).toNanos());
                     idlePercent[r] = 100.0 * (threads.getThreadCpuTime(flusher.getId()) - cpu)
                             / (System.nanoTime() - wall);
+                    incrbyMillis[r] = pipelinedIncrby(admin, n);
                 }
                 long ours = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> t.getName().startsWith("tally-redis")).count();
@@ -72,10 +75,33 @@ public final class RedisManyCounters {
                 System.out.printf("  threads of tally            %d%n", ours);
                 System.out.printf("  one flush of %,d batches  %s ms%n", n, summary(flushMillis));
                 System.out.printf("  idle flusher CPU            %s %% of a core%n", summary(idlePercent));
+                System.out.printf("  %,d INCRBY, one pipeline  %s ms (the same keys, no script)%n", n,
+                        summary(incrbyMillis));
+            } finally {
+                long start = System.nanoTime();
+                counters.close();
+                System.out.printf("  close()                     %.2f ms%n", (System.nanoTime() - start) / 1e6);
             }
         } finally {
             client.shutdown();
         }
+    }
+
+    /** Sends one {@code INCRBY} to each counter's value key in one pipeline; returns ms. */
+    private static double pipelinedIncrby(StatefulRedisConnection<String, String> admin, int n) {
+        long start = System.nanoTime();
+        List<io.lettuce.core.RedisFuture<Long>> replies = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            replies.add(admin.async().incrby("tally:{many-" + i + "}:value", 1));
+        }
+        for (io.lettuce.core.RedisFuture<Long> reply : replies) {
+            try {
+                reply.get();
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return (System.nanoTime() - start) / 1e6;
     }
 
     private static long connections(StatefulRedisConnection<String, String> admin) {

@@ -365,7 +365,12 @@ public final class RedisCounter implements Counter, AutoCloseable {
         if (ownsFactory) {
             owner.close();
         } else {
-            closeWithin(System.nanoTime() + owner.stalenessNanos, true);
+            CompletableFuture<?> deleted = closeWithin(System.nanoTime() + owner.stalenessNanos, true);
+            try {
+                owner.link.await(deleted);
+            } catch (RuntimeException e) {
+                failed(e);   // the records expire anyway
+            }
         }
     }
 
@@ -377,13 +382,15 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     /**
      * Closes this counter, trying until {@code deadline}; with {@code mayTry} false (the server
-     * already failed its factory's last flush) it reports what it holds without trying.
+     * already failed its factory's last flush) it reports what it holds without trying. Returns
+     * the deletion of its records, sent and not awaited, so that a factory closing many counters
+     * pipelines them.
      */
-    void closeWithin(long deadline, boolean mayTry) {
+    CompletableFuture<?> closeWithin(long deadline, boolean mayTry) {
         lock.lock();
         try {
             if (closeStarted) {
-                return;
+                return CompletableFuture.completedFuture(null);
             }
             closeStarted = true;
             closed = true;
@@ -396,7 +403,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             boolean interrupted = Thread.interrupted();
             try {
                 retrying(this::finishOnServer, deadline, null, "close", true);
-                deleteRecords();
+                return deleteRecords();
             } finally {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
@@ -552,21 +559,20 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     /**
      * Deletes this counter's seq and the records of delivered drains, once everything is sent; one
-     * attempt, as their expiry deletes them anyway. No batch of this client can arrive after it:
+     * attempt, not awaited here, as their expiry deletes them anyway. No batch of this client can arrive after it:
      * every earlier one was acknowledged, on the connection that this command follows.
      */
-    private void deleteRecords() {
+    private CompletableFuture<?> deleteRecords() {
         if (seq == 0L && delivered.isEmpty()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         List<String> records = new ArrayList<>();
         records.add(keys.seq);
         delivered.forEach(d -> records.add(keys.drain(d)));
         try {
-            owner.link.await(owner.link.delete(records.toArray(String[]::new)));
-            delivered.clear();
-        } catch (RuntimeException e) {
-            failed(e);
+            return owner.link.delete(records.toArray(String[]::new));
+        } catch (RuntimeException notSent) {
+            return CompletableFuture.failedFuture(notSent);
         }
     }
 

@@ -184,9 +184,10 @@ public final class RedisCounters implements AutoCloseable {
                 }
             }
             boolean sent = flushAllUntil(deadline);
+            List<CompletableFuture<?>> deletions = new ArrayList<>();
             for (RedisCounter counter : new ArrayList<>(counters.values())) {
                 try {
-                    counter.closeWithin(deadline, sent);
+                    deletions.add(counter.closeWithin(deadline, sent));
                 } catch (RuntimeException e) {
                     failures++;
                     if (first == null) {
@@ -194,6 +195,13 @@ public final class RedisCounters implements AutoCloseable {
                     } else if (failures <= 10) {
                         first.addSuppressed(e);
                     }
+                }
+            }
+            for (CompletableFuture<?> deletion : deletions) {
+                try {
+                    link.await(deletion, deadline);
+                } catch (RuntimeException e) {
+                    // Records expire anyway; a failure here loses nothing.
                 }
             }
         } finally {
