@@ -71,8 +71,8 @@ public final class BenchMain {
         }
 
         List<RedisThroughput.Row> throughput = full
-                ? RedisThroughput.measure(3, 3_000)
-                : RedisThroughput.measure(1, 200);
+                ? RedisThroughput.measure(3, 3_000, 4)
+                : RedisThroughput.measure(1, 200, 1);   // the smoke run only checks the path: 2 JVMs, not 10
         List<Footprint.Row> footprint = Footprint.measure();
         Footprint.WriterCost writerCost = Footprint.perThreadWriter();
         Report report = new Report(Measurements.of(results));

@@ -30,13 +30,14 @@ final class RedisThroughput {
     private RedisThroughput() {
     }
 
-    static List<Row> measure(int rounds, int millis) throws IOException, InterruptedException {
+    /** Measures {@code rounds} rounds of {@code millis} ms with 1 and with {@code manyJvms} JVMs. */
+    static List<Row> measure(int rounds, int millis, int manyJvms) throws IOException, InterruptedException {
         List<Row> rows = new ArrayList<>();
         try (RedisServer server = RedisServer.start(false)) {
             RedisClient client = RedisClient.create();
             try (StatefulRedisConnection<String, String> connection = client.connect(server.uri())) {
                 for (String mode : List.of("flood", "flood-incrby")) {
-                    for (int jvms : new int[] {1, 4}) {
+                    for (int jvms : manyJvms > 1 ? new int[] {1, manyJvms} : new int[] {1}) {
                         double[] adds = new double[rounds];
                         double[] batches = new double[rounds];
                         for (int r = 0; r < rounds; r++) {
