@@ -64,6 +64,14 @@ final class Keys {
                 return "must not contain '" + c + "' (it would split the counter's keys across "
                         + "cluster slots)";
             }
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;   // a pair: one character beyond the BMP
+                continue;
+            }
+            if (Character.isSurrogate(c)) {
+                return "must not contain a lone surrogate (U+" + String.format("%04X", (int) c) + " at " + i
+                        + "; UTF-8 would turn it into '?', the same key as other names)";
+            }
             if (Character.isISOControl(c)) {
                 return "must not contain control characters (U+" + String.format("%04X", (int) c)
                         + " at " + i + ")";

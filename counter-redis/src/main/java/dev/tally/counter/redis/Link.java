@@ -102,7 +102,11 @@ final class Link implements AutoCloseable {
             }
             if (unwrap(failure) instanceof RedisNoScriptException) {
                 // A restart or SCRIPT FLUSH emptied the script cache: EVAL loads it again.
-                return commands.<String>eval(script, ScriptOutputType.VALUE, keys, args).toCompletableFuture();
+                CompletableFuture<String> loaded = commands.<String>eval(script, ScriptOutputType.VALUE, keys, args)
+                        .toCompletableFuture();
+                // The caller's WAIT went out before this EVAL: one sent now covers it.
+                return replicas == 0 ? loaded : acknowledged(loaded,
+                        commands.waitForReplication(replicas, replicaWaitMillis).toCompletableFuture());
             }
             return CompletableFuture.<String>failedFuture(unwrap(failure));
         }).thenCompose(Function.identity());
@@ -211,6 +215,15 @@ final class Link implements AutoCloseable {
         if (e instanceof RedisCommandInterruptedException) {
             return Failure.INTERRUPTED;
         }
+        if (e instanceof RedisConnectionException) {
+            // A refused handshake (WRONGPASS, NOAUTH, NOPERM on HELLO) comes wrapped in one.
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof RedisCommandExecutionException refused) {
+                    return classify(refused);
+                }
+            }
+            return Failure.TRANSIENT;
+        }
         if (e instanceof RedisCommandExecutionException) {
             String words = String.valueOf(e.getMessage()).toUpperCase(Locale.ROOT);
             for (String transientError : TRANSIENT_ERRORS) {
@@ -258,7 +271,13 @@ final class Link implements AutoCloseable {
                 }
                 return async.apply(connection);
             }
-            if (connecting == null) {
+            if (connecting != null) {
+                // Another call started it and waits for it: fail at once rather than wait a
+                // timeout per caller (a flush of many counters would wait once per counter).
+                if (!connecting.isDone()) {
+                    throw new RedisConnectionException("still connecting to " + description);
+                }
+            } else {
                 connecting = connect.get();
             }
             attempt = connecting;

@@ -130,6 +130,8 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private final List<String> undelivered = new ArrayList<>();
     /** Drains whose result was returned: their records are deleted by the next drain. */
     private final List<String> delivered = new ArrayList<>();
+    /** The id under which close() puts back undelivered drains: one, whatever the retries. */
+    private String putBackId;
     /** The command last sent, for the message of a refusal. */
     private String lastCommand = "nothing";
     private long lastValue;
@@ -252,11 +254,12 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     @Override
     public long getAndReset() {
-        lock.lock();
+        long deadline = System.nanoTime() + owner.stalenessNanos;
+        lockFor(deadline, "getAndReset");
         try {
             String id = undelivered.isEmpty() ? UUID.randomUUID().toString()
                     : undelivered.get(undelivered.size() - 1);
-            return drain(id);
+            return drain(id, deadline);
         } finally {
             lock.unlock();
         }
@@ -292,9 +295,10 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     public long getAndReset(String drainId) {
         Keys.check(drainId, "drainId");
-        lock.lock();
+        long deadline = System.nanoTime() + owner.stalenessNanos;
+        lockFor(deadline, "getAndReset");
         try {
-            return drain(drainId);
+            return drain(drainId, deadline);
         } finally {
             lock.unlock();
         }
@@ -311,7 +315,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     public void flush() {
         long deadline = System.nanoTime() + owner.stalenessNanos;
-        lock.lock();
+        lockFor(deadline, "flush");
         try {
             ensureOpen();
             retrying(() -> sendPending(false, noDeadline()), deadline, null, "flush", false);
@@ -468,14 +472,16 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }
     }
 
-    /** Waits for the reply of {@link #startFlush} until {@code deadline}; false if it failed. */
-    boolean finishFlush(CompletableFuture<String> reply, long deadline) {
+    /**
+     * Waits for the reply of {@link #startFlush} until {@code deadline}; returns null, or the kind
+     * of failure.
+     */
+    Link.Failure finishFlush(CompletableFuture<String> reply, long deadline) {
         try {
             batchApplied(parse(owner.link.await(reply, deadline)));
-            return true;
+            return null;
         } catch (RuntimeException e) {
-            failed(e);
-            return false;
+            return failed(e);
         } finally {
             if (hasInFlight || pending.get() != 0L) {
                 markChanged();
@@ -491,8 +497,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         return System.nanoTime() + owner.timeoutNanos;
     }
 
-    private long drain(String id) {
-        long deadline = System.nanoTime() + owner.stalenessNanos;
+    private long drain(String id, long deadline) {
         ensureOpen();
         List<String> absorb = new ArrayList<>(undelivered);
         absorb.remove(id);
@@ -544,8 +549,13 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private Void finishOnServer() {
         sendPending(false, noDeadline());
         if (!undelivered.isEmpty()) {
-            String putBack = "close-" + UUID.randomUUID();
+            if (putBackId == null) {
+                putBackId = "close-" + UUID.randomUUID();
+            }
+            String putBack = putBackId;
             List<String> absorb = new ArrayList<>(undelivered);
+            absorb.remove(putBack);
+            // A retry replays this drain, whose record the put-back batch empties: never twice.
             String reply = runDrain(putBack, absorb, false);
             undelivered.removeAll(absorb);
             delivered.addAll(absorb);   // emptied by that drain: deleted with the others below
@@ -669,6 +679,21 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }
     }
 
+    /**
+     * Takes the lock, waiting until {@code deadline} at most (another call holds it for as long as
+     * its own limit), interruptibly; throws {@link CounterUnavailableException} if it cannot.
+     */
+    private void lockFor(long deadline, String call) {
+        if (!lockUntil(deadline)) {
+            throw new CounterUnavailableException("'" + name + "': " + call + " gave up waiting for "
+                    + "another call of this counter (staleness limit "
+                    + Duration.ofNanos(owner.stalenessNanos).toMillis() + " ms)"
+                    + (Thread.currentThread().isInterrupted() ? "; interrupted" : "")
+                    + "; nothing was sent by this call", Duration.ofNanos(System.nanoTime() - lastHeardNanos),
+                    null, lastFailure);
+        }
+    }
+
     private boolean lockUntil(long deadline) {
         try {
             return lock.tryLock(Math.max(0L, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -705,9 +730,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
                         + "(re-adding it could count it twice)");
             }
             if (!undelivered.isEmpty()) {
-                fate.append("; the value of drain '").append(undelivered.get(0))
-                        .append("' may be in its record: getAndReset(\"").append(undelivered.get(0))
-                        .append("\") from another JVM returns it");
+                fate.append("; the value of drains whose replies were lost may be in their records: ");
+                for (int i = 0; i < undelivered.size(); i++) {
+                    fate.append(i == 0 ? "" : ", ").append("getAndReset(\"").append(undelivered.get(i)).append("\")");
+                }
+                fate.append(" from another JVM return it, together exactly once");
             }
         } else {
             fate.append(notSent).append(" added here is kept and will be sent when it answers");
@@ -735,7 +762,10 @@ public final class RedisCounter implements Counter, AutoCloseable {
         return new CounterRejectedException("Redis at " + owner.link.description() + " refused "
                 + lastCommand + " of counter '" + name + "': " + e.getMessage() + " (not retried: this will not pass by waiting; "
                 + (pending.get() + (hasInFlight ? inFlight : 0L)) + " added here is kept"
-                + (drainId != null ? "; drain '" + drainId + "' was not applied" : "") + ")", e);
+                + (drainId == null ? "" : undelivered.contains(drainId)
+                        ? "; drain '" + drainId + "' may have been applied: the next drain of this counter finishes it"
+                        : "; drain '" + drainId + "' was not applied")
+                + ")", e);
     }
 
     private long parse(String value) {
@@ -797,9 +827,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
         /**
          * Sets how often pending adds are sent; see {@link RedisCounters.Builder#flushInterval}.
          *
-         * @param interval at least 1 ms
+         * @param interval at least 1 ms, at most 1 day
          * @return this builder
-         * @throws IllegalArgumentException if {@code interval} is below 1 ms
+         * @throws IllegalArgumentException if {@code interval} is below 1 ms or above 1 day
          */
         public Builder flushInterval(Duration interval) {
             factory.flushInterval(interval);
@@ -822,9 +852,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
         /**
          * Sets how long one round trip may take; see {@link RedisCounters.Builder#commandTimeout}.
          *
-         * @param timeout at least 1 ms
+         * @param timeout at least 1 ms, at most 1 day
          * @return this builder
-         * @throws IllegalArgumentException if {@code timeout} is below 1 ms
+         * @throws IllegalArgumentException if {@code timeout} is below 1 ms or above 1 day
          */
         public Builder commandTimeout(Duration timeout) {
             factory.commandTimeout(timeout);
@@ -835,7 +865,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
          * Sets how long calls retry and how old an estimate may be; see
          * {@link RedisCounters.Builder#stalenessLimit}.
          *
-         * @param limit zero, or at least 1 ms
+         * @param limit zero, or 1 ms to 1 day
          * @return this builder
          * @throws IllegalArgumentException if {@code limit} is negative or below 1 ms but not zero
          */

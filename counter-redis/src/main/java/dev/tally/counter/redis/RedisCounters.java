@@ -126,7 +126,15 @@ public final class RedisCounters implements AutoCloseable {
         Keys.check(name, "name");
         while (true) {
             ensureOpen();
-            RedisCounter counter = counters.computeIfAbsent(name, n -> make(n, false));
+            RedisCounter counter = counters.computeIfAbsent(name, n -> {
+                ensureOpen();
+                return make(n, false);
+            });
+            if (closed) {
+                // close() may have listed the counters before this one went in: not closed by it.
+                counters.remove(name, counter);
+                ensureOpen();
+            }
             if (!counter.isClosing()) {
                 return counter;
             }
@@ -183,6 +191,8 @@ public final class RedisCounters implements AutoCloseable {
                     // The JVM is exiting: the hook runs or has run, and does the same.
                 }
             }
+            // False only while the server fails transiently: then the counters report what they
+            // hold without trying each (which would cost a timeout per counter on a hung server).
             boolean sent = flushAllUntil(deadline);
             List<CompletableFuture<?>> deletions = new ArrayList<>();
             for (RedisCounter counter : new ArrayList<>(counters.values())) {
@@ -296,6 +306,14 @@ public final class RedisCounters implements AutoCloseable {
      * false if any failed, so that the flusher backs off.
      */
     private boolean flushChanged() {
+        return flushRound() == null;
+    }
+
+    /**
+     * Sends the batch of every changed counter, then waits for the replies; returns null if all
+     * worked, else the worst kind of failure (transient before permanent).
+     */
+    private Link.Failure flushRound() {
         List<RedisCounter> due = new ArrayList<>();
         for (RedisCounter c; (c = changed.poll()) != null; ) {
             due.add(c);
@@ -318,19 +336,26 @@ public final class RedisCounters implements AutoCloseable {
             }
         }
         long deadline = System.nanoTime() + timeoutNanos;
-        boolean ok = true;
+        Link.Failure worst = null;
         for (int i = 0; i < sent.size(); i++) {
-            ok &= sent.get(i).finishFlush(link.acknowledged(replies.get(i), replicaWait), deadline);
+            Link.Failure failure = sent.get(i).finishFlush(link.acknowledged(replies.get(i), replicaWait), deadline);
+            if (failure != null && worst != Link.Failure.TRANSIENT) {
+                worst = failure == Link.Failure.PERMANENT ? Link.Failure.PERMANENT : Link.Failure.TRANSIENT;
+            }
         }
-        return ok;
+        return worst;
     }
 
-    /** Flushes every changed counter until none is left or {@code deadline}; false if not all. */
+    /**
+     * Flushes every changed counter until none is left, or only counters the server refuses (each
+     * call of theirs then reports that at once), or {@code deadline}; false if the server still
+     * failed transiently.
+     */
     private boolean flushAllUntil(long deadline) {
         long wait = Duration.ofMillis(10).toNanos();
         while (true) {
-            boolean ok = flushChanged();
-            if (ok && changed.isEmpty()) {
+            Link.Failure failure = flushRound();
+            if (failure == Link.Failure.PERMANENT || (failure == null && changed.isEmpty())) {
                 return true;
             }
             long left = deadline - System.nanoTime();
@@ -373,6 +398,8 @@ public final class RedisCounters implements AutoCloseable {
     public static final class Builder {
 
         private static final Duration MIN = Duration.ofMillis(1);
+        /** Longer is a unit mistake, and deadlines in nanoseconds must not overflow. */
+        private static final Duration MAX = Duration.ofDays(1);
 
         private final RedisClient client;
         private final RedisURI server;
@@ -398,9 +425,9 @@ public final class RedisCounters implements AutoCloseable {
          * Sets how often pending adds are sent; this bounds how late other JVMs see them and what
          * a crash can lose. Default 100 ms.
          *
-         * @param interval at least 1 ms
+         * @param interval at least 1 ms, at most 1 day
          * @return this builder
-         * @throws IllegalArgumentException if {@code interval} is below 1 ms
+         * @throws IllegalArgumentException if {@code interval} is below 1 ms or above 1 day
          */
         public Builder flushInterval(Duration interval) {
             this.flushInterval = atLeastOneMilli(interval, "flushInterval");
@@ -427,9 +454,9 @@ public final class RedisCounters implements AutoCloseable {
          * Sets how long one round trip may take before it counts as failed and is retried.
          * Default 2 s.
          *
-         * @param timeout at least 1 ms
+         * @param timeout at least 1 ms, at most 1 day
          * @return this builder
-         * @throws IllegalArgumentException if {@code timeout} is below 1 ms
+         * @throws IllegalArgumentException if {@code timeout} is below 1 ms or above 1 day
          */
         public Builder commandTimeout(Duration timeout) {
             this.commandTimeout = atLeastOneMilli(timeout, "commandTimeout");
@@ -441,7 +468,7 @@ public final class RedisCounters implements AutoCloseable {
          * of each call, and how old the last value read from the server may be for {@code get()}
          * to return an estimate instead of throwing. Zero makes one attempt. Default 30 s.
          *
-         * @param limit zero, or at least 1 ms
+         * @param limit zero, or 1 ms to 1 day
          * @return this builder
          * @throws IllegalArgumentException if {@code limit} is negative, or positive and below 1 ms
          */
@@ -526,6 +553,9 @@ public final class RedisCounters implements AutoCloseable {
             Objects.requireNonNull(d, what);
             if (d.compareTo(MIN) < 0) {
                 throw new IllegalArgumentException(what + " must be at least 1 ms: " + d);
+            }
+            if (d.compareTo(MAX) > 0) {
+                throw new IllegalArgumentException(what + " must be at most 1 day: " + d);
             }
             return d;
         }
