@@ -242,9 +242,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
     /**
      * Sends this JVM's pending adds, then takes the value on the server and sets it to zero,
      * exactly once across all JVMs. Thread-safe and blocking: retries until the staleness limit has
-     * passed since the call started. A drain that threw is retried, under its id, by the next call
-     * of this method (and finished by any other drain of this counter in this JVM), so the value it
-     * took is returned then rather than lost.
+     * passed since the call started. Each call is a new drain, under a new id; a drain of this
+     * counter that threw in this JVM is finished by it, atomically with its own take, and the
+     * value that drain took is returned with this call's rather than lost.
      *
      * @return the value taken from the server
      * @throws CounterUnavailableException if the server did not answer in time; it carries the
@@ -257,9 +257,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
         long deadline = System.nanoTime() + owner.stalenessNanos;
         lockFor(deadline, "getAndReset");
         try {
-            String id = undelivered.isEmpty() ? UUID.randomUUID().toString()
-                    : undelivered.get(undelivered.size() - 1);
-            return drain(id, deadline);
+            // A new id, not the last one that threw: replaying that one would return its result
+            // without taking what is there now (and nothing at all if a later drain absorbed it).
+            return drain(UUID.randomUUID().toString(), deadline);
         } finally {
             lock.unlock();
         }

@@ -50,6 +50,25 @@ final class RedisEdgesTest {
     }
 
     @Test
+    void aDrainAfterTwoThatThrewTakesTheirValueAndWhatIsThereNow() {
+        try (RedisCounter counter = redis.counter("twice").commandTimeout(TIMEOUT)
+                .stalenessLimit(Duration.ofMillis(300)).build()) {
+            TestRedis.getOnceReachable(counter);
+            assertThat(counter.getAndReset()).as("loads the drain script").isZero();
+            counter.add(10);
+            counter.flush();
+            redis.commands().clientPause(1_500);
+            drainThatThrows(counter);
+            drainThatThrows(counter);   // absorbs the first, if the server gets to run it
+            awaitPauseEnd();
+            counter.add(1);
+            assertThat(counter.getAndReset()).isEqualTo(11);
+            counter.add(2);
+            assertThat(counter.getAndReset()).as("a drain, not a replay of an old one").isEqualTo(2);
+        }
+    }
+
+    @Test
     void closeAfterADrainThatThrewPutsItsValueBack() {
         try (RedisCounter counter = redis.counter("put-back").commandTimeout(TIMEOUT)
                 .stalenessLimit(Duration.ofMillis(300)).build()) {
