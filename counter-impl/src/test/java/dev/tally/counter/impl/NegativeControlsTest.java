@@ -12,14 +12,16 @@ final class NegativeControlsTest {
 
     /**
      * {@link ThreadSafeCounterContractTest} expects no read below zero in {@link InFlightRace};
-     * {@code LongAdder.sum()}, one pass over the cells, reads below zero there, within the rounds
-     * that each counter runs.
+     * {@code LongAdder.sum()}, one pass over the cells, reads below zero there. It usually does
+     * within the rounds that each counter runs (the count is printed), but not always: once in a CI
+     * run on JDK 25 it took more than those 6, so the control may take up to ten times as many,
+     * and stops at the first read below zero.
      */
     @Test
     void longAdderReadsBelowZeroWhileItemsAreInFlight() throws InterruptedException {
         long lowest = Long.MAX_VALUE;
         int rounds = 0;
-        while (lowest >= 0 && rounds < ThreadSafeCounterContractTest.IN_FLIGHT_ROUNDS) {
+        while (lowest >= 0 && rounds < 10 * ThreadSafeCounterContractTest.IN_FLIGHT_ROUNDS) {
             InFlightRace.Readings readings = InFlightRace.run(new LongAdderCounter(),
                     ThreadSafeCounterContractTest.IN_FLIGHT_ITEMS);
             lowest = Math.min(lowest, readings.lowest());
