@@ -46,6 +46,7 @@ final class Report {
 
     static final String[][] REDIS_ADD = {
         {"tallyRedis", "tallyStriped"},
+        {"tallyRedisIntervalOnly", "tallyStriped"},
         {"tallyStriped", null},
         {"incrbyPerAdd", "tallyRedis"},
     };

@@ -1,5 +1,7 @@
 package dev.tally.counter.redis;
 
+import java.util.Optional;
+
 /**
  * Thrown by {@link RedisCounter} when the server refused a command for a reason that will not pass
  * by waiting: an ACL user without a permission the counter needs ({@code NOPERM}), a key of the
@@ -31,7 +33,25 @@ public final class CounterRejectedException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;
 
-    CounterRejectedException(String message, Throwable cause) {
+    /** The id of a drain that the server may have applied before refusing, or null. */
+    private final String drainId;
+
+    CounterRejectedException(String message, String drainId, Throwable cause) {
         super(message, cause);
+        this.drainId = drainId;
+    }
+
+    /**
+     * Returns the id of the drain that the refused {@code getAndReset} started, if the server may
+     * have applied it before refusing what followed (as when a drain succeeded and its
+     * {@code WAIT} or {@code WAITAOF} was refused). As for
+     * {@link CounterUnavailableException#drainId()}, the next {@code getAndReset} of the same
+     * counter in this JVM returns its value with its own, and
+     * {@link RedisCounter#getAndReset(String)} with this id returns it from any JVM (not both).
+     *
+     * @return the drain id, or empty if the call was not a drain or the drain was not applied
+     */
+    public Optional<String> drainId() {
+        return Optional.ofNullable(drainId);
     }
 }

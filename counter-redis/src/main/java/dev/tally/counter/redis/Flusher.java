@@ -1,5 +1,6 @@
 package dev.tally.counter.redis;
 
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -7,14 +8,15 @@ import java.util.function.BooleanSupplier;
 /**
  * The one thread a {@link RedisCounters} starts. It sends the pending adds of every changed
  * counter every interval, and sooner when woken or when a check every 10 ms finds a changed
- * counter's pending amount past the threshold (so that adds never pay for that check). While the server fails it backs off instead, doubling up
- * to a second (or the interval, if longer), and ignores the threshold. Stopped, and joined, by
+ * counter's pending amount past the threshold (so that adds never pay for that check). While the
+ * server fails it backs off instead, doubling up to a second (or the interval, if longer), and
+ * ignores the threshold; an error thrown by a round is logged and backed off from the same way. Stopped, and joined, by
  * {@link #stop()}.
  */
 final class Flusher implements Runnable {
 
+    private static final System.Logger LOG = System.getLogger(RedisCounters.class.getName());
     private static final long CHECK_NANOS = Duration.ofMillis(10).toNanos();
-    private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(1).toNanos();
 
     private final BooleanSupplier flush;
     private final BooleanSupplier pastThreshold;
@@ -61,9 +63,11 @@ final class Flusher implements Runnable {
 
     @Override
     public void run() {
-        long maxBackoff = Math.max(intervalNanos, MAX_BACKOFF_NANOS);
-        long delay = intervalNanos;
-        long due = System.nanoTime() + delay;
+        // The first pause after a failure is two intervals, doubling up to a second (or the
+        // interval, if longer): a server that is down costs a few attempts a second at most.
+        long max = Math.max(intervalNanos, Backoff.MAX_NANOS);
+        Backoff backoff = new Backoff(Math.min(max, 2 * intervalNanos), max);
+        long due = System.nanoTime() + intervalNanos;
         boolean failing = false;
         while (!stopped) {
             LockSupport.parkNanos(this, Math.max(0L, Math.min(CHECK_NANOS, due - System.nanoTime())));
@@ -71,14 +75,25 @@ final class Flusher implements Runnable {
                 return;
             }
             long now = System.nanoTime();
-            boolean early = !failing && (woken || pastThreshold.getAsBoolean());
-            if (now - due < 0 && !early) {
-                continue;
+            try {
+                boolean early = !failing && (woken || pastThreshold.getAsBoolean());
+                if (now - due < 0 && !early) {
+                    continue;
+                }
+                woken = false;
+                failing = !flush.getAsBoolean();
+            } catch (RuntimeException | Error e) {
+                // An OutOfMemoryError halfway through a round must not end the only thread that
+                // sends the adds: what was taken for a batch stays in flight and is sent again.
+                LOG.log(Level.ERROR, () -> thread.getName() + " failed a flush, retrying with backoff", e);
+                failing = true;
             }
-            woken = false;
-            failing = !flush.getAsBoolean();
-            delay = failing ? Math.min(maxBackoff, delay * 2) : intervalNanos;
-            due = System.nanoTime() + delay;
+            if (failing) {
+                due = System.nanoTime() + backoff.next();
+            } else {
+                backoff.reset();
+                due = System.nanoTime() + intervalNanos;
+            }
         }
     }
 }

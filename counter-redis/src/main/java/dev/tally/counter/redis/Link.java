@@ -15,6 +15,11 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.IntegerListOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.ProtocolKeyword;
+import java.nio.charset.StandardCharsets;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +40,9 @@ import java.util.function.Supplier;
  */
 final class Link implements AutoCloseable {
 
+    /** The factory's logger: users configure one name for everything this module logs. */
+    private static final System.Logger LOG = System.getLogger(RedisCounters.class.getName());
+
     /** What a failure says about the next attempt. */
     enum Failure {
         /** The server may answer the same command later: retry it until the call's deadline. */
@@ -47,19 +55,41 @@ final class Link implements AutoCloseable {
 
     /**
      * Error words with which a server says "not now": still loading, busy with a script, a slot
-     * moving or a cluster or failover in progress, too few replicas. Any other error reply is the
+     * moving or a cluster or failover in progress, too few replicas ({@code NOAOF} is this
+     * class's own word, for an append-only file that did not sync in time). Any other error reply is the
      * server's refusal (an ACL, a wrong type, a key in another slot, scripting off).
      */
     private static final List<String> TRANSIENT_ERRORS = List.of("LOADING", "BUSY", "TRYAGAIN",
-            "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS", "NOTREADY", "UNBLOCKED");
+            "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS", "NOTREADY", "UNBLOCKED", "NOAOF");
+
+    /** Redis 7.2's {@code WAITAOF}, which Lettuce has no method for. */
+    private static final ProtocolKeyword WAITAOF = new ProtocolKeyword() {
+        private final byte[] bytes = "WAITAOF".getBytes(StandardCharsets.US_ASCII);
+
+        @Override
+        public byte[] getBytes() {
+            return bytes.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "WAITAOF";
+        }
+    };
 
     private final String description;
     private final Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> connect;
     private final Function<StatefulConnection<String, String>, RedisClusterAsyncCommands<String, String>> async;
     private final long timeoutNanos;
-    /** Replicas that must acknowledge each write (Redis {@code WAIT}), and how long to wait. */
+    /**
+     * Replicas that must acknowledge each write (Redis {@code WAIT}), whether the append-only
+     * files must have it ({@code WAITAOF}), and how long to wait.
+     */
     private int replicas;
-    private long replicaWaitMillis;
+    private boolean aof;
+    private long durableWaitMillis;
+
+    private volatile String evictionPolicy;
 
     // Guarded by this.
     private StatefulConnection<String, String> connection;
@@ -78,9 +108,31 @@ final class Link implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     static Link to(RedisClient client, RedisURI server, Duration timeout) {
-        return new Link(server.toString(),
+        return new Link(describe(server),
                 () -> client.connectAsync(StringCodec.UTF8, server).toCompletableFuture(),
                 c -> ((StatefulRedisConnection<String, String>) c).async(), timeout);
+    }
+
+    /**
+     * Names a server for messages: its address, or its Sentinel master and sentinels; not
+     * {@link RedisURI#toString()}, which shows the URI's own timeout rather than the factory's.
+     */
+    static String describe(RedisURI server) {
+        String scheme = server.isSsl() ? "rediss://" : "redis://";
+        String where;
+        if (!server.getSentinels().isEmpty()) {
+            StringBuilder sentinels = new StringBuilder();
+            for (RedisURI sentinel : server.getSentinels()) {
+                sentinels.append(sentinels.length() == 0 ? "" : ",")
+                        .append(sentinel.getHost()).append(':').append(sentinel.getPort());
+            }
+            where = "the master '" + server.getSentinelMasterId() + "' of sentinels " + sentinels;
+        } else if (server.getSocket() != null) {
+            where = "redis-socket://" + server.getSocket();
+        } else {
+            where = scheme + server.getHost() + ":" + server.getPort();
+        }
+        return server.getDatabase() == 0 ? where : where + " (database " + server.getDatabase() + ")";
     }
 
     @SuppressWarnings("unchecked")
@@ -105,52 +157,81 @@ final class Link implements AutoCloseable {
                 CompletableFuture<String> loaded = commands.<String>eval(script, ScriptOutputType.VALUE, keys, args)
                         .toCompletableFuture();
                 // The caller's WAIT went out before this EVAL: one sent now covers it.
-                return replicas == 0 ? loaded : acknowledged(loaded,
-                        commands.waitForReplication(replicas, replicaWaitMillis).toCompletableFuture());
+                return acknowledged(loaded, durableWait(commands));
             }
             return CompletableFuture.<String>failedFuture(unwrap(failure));
         }).thenCompose(Function.identity());
     }
 
-    /** Makes every write wait for {@code count} replicas, for at most {@code wait}; before use. */
-    Link waitForReplicas(int count, Duration wait) {
-        this.replicas = count;
-        this.replicaWaitMillis = wait.toMillis();
+    /**
+     * Makes every write wait, for at most {@code wait}, until {@code replicas} replicas hold it
+     * ({@code WAIT}) or, with {@code aof}, until the server's append-only file and that of
+     * {@code replicas} replicas have it on disk ({@code WAITAOF}); set before use.
+     */
+    Link waitForDurability(int replicas, boolean aof, Duration wait) {
+        this.replicas = replicas;
+        this.aof = aof;
+        this.durableWaitMillis = wait.toMillis();
         return this;
     }
 
     /**
-     * Sends {@code WAIT} for the writes sent so far on this connection, or returns null when no
-     * replica needs to acknowledge them.
+     * Sends {@code WAIT} or {@code WAITAOF} for the writes sent so far on this connection, or
+     * returns null when nothing needs to acknowledge them. The future fails with a transient
+     * error when too few acknowledged in time.
      */
-    CompletableFuture<Long> replicaWait() {
-        return replicas == 0 ? null
-                : commands().waitForReplication(replicas, replicaWaitMillis).toCompletableFuture();
+    CompletableFuture<Void> durableWait() {
+        return durableWait(null);
+    }
+
+    private CompletableFuture<Void> durableWait(RedisClusterAsyncCommands<String, String> on) {
+        if (replicas == 0 && !aof) {
+            return null;
+        }
+        RedisClusterAsyncCommands<String, String> commands = on != null ? on : commands();
+        if (!aof) {
+            return commands.waitForReplication(replicas, durableWaitMillis).toCompletableFuture()
+                    .thenAccept(acknowledged -> {
+                        if (acknowledged < replicas) {
+                            throw shortOf("NOREPLICAS " + acknowledged + " of " + replicas + " replicas");
+                        }
+                    });
+        }
+        CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8)
+                .add(1).add(replicas).add(durableWaitMillis);
+        return commands.dispatch(WAITAOF, new IntegerListOutput<>(StringCodec.UTF8), args)
+                .toCompletableFuture()
+                .thenAccept(reply -> {
+                    long local = reply.size() > 0 ? reply.get(0) : 0L;
+                    long remote = reply.size() > 1 ? reply.get(1) : 0L;
+                    if (local < 1) {
+                        throw shortOf("NOAOF the server's append-only file");
+                    }
+                    if (remote < replicas) {
+                        throw shortOf("NOREPLICAS the append-only files of " + remote + " of " + replicas
+                                + " replicas");
+                    }
+                });
+    }
+
+    private CompletionException shortOf(String what) {
+        return new CompletionException(new RedisCommandExecutionException(what
+                + " acknowledged the write within " + durableWaitMillis + " ms"));
     }
 
     /**
-     * The reply of {@code write} once {@code wait} (from {@link #replicaWait()}, sent after the
-     * write) says enough replicas have it; a write that too few replicas acknowledged fails with
-     * {@code NOREPLICAS}, a transient failure, and is retried (each write here can be).
+     * The reply of {@code write} once {@code wait} (from {@link #durableWait()}, sent after the
+     * write) says it is durable; a write that too few acknowledged fails with {@code NOREPLICAS}
+     * or {@code NOAOF}, transient failures, and is retried (each write here can be).
      */
-    CompletableFuture<String> acknowledged(CompletableFuture<String> write, CompletableFuture<Long> wait) {
-        if (wait == null) {
-            return write;
-        }
-        return write.thenCombine(wait, (reply, acknowledged) -> {
-            if (acknowledged < replicas) {
-                throw new CompletionException(new RedisCommandExecutionException("NOREPLICAS "
-                        + acknowledged + " of " + replicas + " replicas acknowledged the write within "
-                        + replicaWaitMillis + " ms"));
-            }
-            return reply;
-        });
+    CompletableFuture<String> acknowledged(CompletableFuture<String> write, CompletableFuture<Void> wait) {
+        return wait == null ? write : write.thenCombine(wait, (reply, durable) -> reply);
     }
 
-    /** {@code write}'s reply once the replicas acknowledged it; see {@link #acknowledged}. */
+    /** {@code write}'s reply once it is durable; see {@link #acknowledged}. */
     CompletableFuture<String> acknowledged(CompletableFuture<String> write) {
         try {
-            return acknowledged(write, replicaWait());
+            return acknowledged(write, durableWait());
         } catch (RuntimeException notSent) {
             return CompletableFuture.failedFuture(notSent);
         }
@@ -308,11 +389,45 @@ final class Link implements AutoCloseable {
                     throw new IllegalStateException("the connection to " + description + " is closed");
                 }
                 connection = opened;
+                checkEvictionPolicy(async.apply(opened));
             } else if (connection == null) {
                 throw new IllegalStateException("the connection to " + description + " is closed");
             }
             return async.apply(connection);
         }
+    }
+
+    /**
+     * Warns, once per connection, when the server may evict the keys that keep counts exact. Best
+     * effort: a server or an ACL user that refuses {@code CONFIG GET} is not checked.
+     */
+    private void checkEvictionPolicy(RedisClusterAsyncCommands<String, String> commands) {
+        try {
+            commands.configGet("maxmemory-policy").toCompletableFuture().whenComplete((config, refused) -> {
+                if (refused != null || config == null) {
+                    LOG.log(Level.DEBUG, () -> "could not read maxmemory-policy of " + description
+                            + ": " + (refused != null ? unwrap(refused).getMessage() : "no reply"));
+                    return;
+                }
+                String policy = config.getOrDefault("maxmemory-policy", "");
+                evictionPolicy = policy;
+                if (policy.startsWith("volatile-") || policy.startsWith("allkeys-")) {
+                    LOG.log(Level.WARNING, () -> "Redis at " + description + " has maxmemory-policy "
+                            + policy + ": when full it may evict "
+                            + (policy.startsWith("allkeys-") ? "the counters' values, and " : "")
+                            + "the records that stop a retried batch or drain from counting twice "
+                            + "(they carry a time to live); counts are exact only with noeviction");
+                }
+            });
+        } catch (RuntimeException notSent) {
+            LOG.log(Level.DEBUG, () -> "could not ask " + description + " for its maxmemory-policy: "
+                    + notSent.getMessage());
+        }
+    }
+
+    /** The server's {@code maxmemory-policy} as last read, or null if not (yet) read. */
+    String evictionPolicy() {
+        return evictionPolicy;
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -8,13 +8,11 @@ import io.lettuce.core.RedisURI;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -101,9 +99,6 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }
     }
 
-    private static final long FIRST_RETRY_NANOS = Duration.ofMillis(10).toNanos();
-    private static final long MAX_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
-
     private final RedisCounters owner;
     private final String name;
     private final Keys keys;
@@ -126,12 +121,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private String inFlightEmptied;
     /** Whether the batch in flight was handed to the connection: the server may have applied it. */
     private boolean inFlightSent;
-    /** Drains that may have been applied and whose result this JVM never returned. */
-    private final List<String> undelivered = new ArrayList<>();
-    /** Drains whose result was returned: their records are deleted by the next drain. */
-    private final List<String> delivered = new ArrayList<>();
-    /** The id under which close() puts back undelivered drains: one, whatever the retries. */
-    private String putBackId;
+    private final Drains drains;
     /** The command last sent, for the message of a refusal. */
     private String lastCommand = "nothing";
     private long lastValue;
@@ -142,6 +132,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         this.owner = owner;
         this.name = name;
         this.keys = new Keys(owner.keyPrefix, name, clientId);
+        this.drains = new Drains(keys);
         this.ownsFactory = ownsFactory;
         this.lastHeardNanos = System.nanoTime();
     }
@@ -217,21 +208,20 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }
         try {
             ensureOpen();
-            long wait = FIRST_RETRY_NANOS;
+            Backoff backoff = new Backoff();
             while (true) {
                 try {
                     return sendPending(true, deadline);
                 } catch (RuntimeException e) {
                     Link.Failure kind = failed(e);
                     if (kind == Link.Failure.PERMANENT) {
-                        throw rejected(e, null);
+                        throw rejected(e, null, false);
                     }
                     long left = deadline - System.nanoTime();
                     if (kind == Link.Failure.INTERRUPTED || left <= 0 || fresh()) {
                         return estimate(start);
                     }
-                    LockSupport.parkNanos(this, Math.min(wait, left));
-                    wait = Math.min(MAX_RETRY_NANOS, wait * 2);
+                    backoff.pause(deadline, this);
                 }
             }
         } finally {
@@ -399,7 +389,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             closeStarted = true;
             closed = true;
             owner.forget(this);
-            if (!mayTry && (hasInFlight || pending.get() != 0L || !undelivered.isEmpty())) {
+            if (!mayTry && (hasInFlight || pending.get() != 0L || drains.anyUndelivered())) {
                 throw unavailable(new IllegalStateException("not tried: the factory's last flush failed"),
                         null, "close", true);
             }
@@ -473,20 +463,47 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     /**
-     * Waits for the reply of {@link #startFlush} until {@code deadline}; returns null, or the kind
-     * of failure.
+     * Waits for the reply of {@link #startFlush}, and for {@code durable} (the round's
+     * {@code WAIT}, or null), until {@code deadline}; returns null, or the kind of failure.
+     * Releases the lock, whatever it throws.
      */
-    Link.Failure finishFlush(CompletableFuture<String> reply, long deadline) {
+    Link.Failure finishFlush(CompletableFuture<String> reply, CompletableFuture<Void> durable, long deadline) {
         try {
-            batchApplied(parse(owner.link.await(reply, deadline)));
+            batchApplied(parse(owner.link.await(owner.link.acknowledged(reply, durable), deadline)));
             return null;
         } catch (RuntimeException e) {
             return failed(e);
         } finally {
-            if (hasInFlight || pending.get() != 0L) {
-                markChanged();
+            try {
+                if (hasInFlight || pending.get() != 0L) {
+                    markChanged();
+                }
+            } finally {
+                lock.unlock();
             }
-            lock.unlock();
+        }
+    }
+
+    /**
+     * Releases the lock of a {@link #startFlush} whose round failed before its reply was awaited:
+     * the batch stays in flight, sent again by the next flush or call. Allocates nothing.
+     */
+    void abandonFlush() {
+        queued = false;   // so that the next add lists it again, if relist() cannot
+        lock.unlock();
+        relist();
+    }
+
+    /**
+     * Puts this counter back on its factory's list after a round took it off and failed; if even
+     * that fails (no memory for the list's node), its next add or call lists it again.
+     */
+    void relist() {
+        try {
+            queued = false;
+            markChanged();
+        } catch (RuntimeException | Error e) {
+            queued = false;
         }
     }
 
@@ -499,41 +516,25 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     private long drain(String id, long deadline) {
         ensureOpen();
-        List<String> absorb = new ArrayList<>(undelivered);
-        absorb.remove(id);
+        List<String> absorb = drains.toAbsorb(id);
         String reply = retrying(() -> {
             sendPending(false, noDeadline());
             return runDrain(id, absorb, true);
         }, deadline, id, "getAndReset", false);
-        boolean replay = reply.charAt(0) == '=';
-        undelivered.remove(id);
-        if (!replay) {
-            undelivered.removeAll(absorb);   // their results are in this one's now
-            delivered.clear();               // the script deleted their records
-            delivered.addAll(absorb);
-        }
-        delivered.remove(id);
-        delivered.add(id);
+        drains.returned(id, absorb, reply.charAt(0) == '=');
         lastValue = 0L;
         return sum(reply.substring(1));
     }
 
     /** Runs the drain script; returns its reply, {@code "+"} or {@code "="} and the result. */
     private String runDrain(String id, List<String> absorb, boolean take) {
-        List<String> keyList = new ArrayList<>(2 + absorb.size() + delivered.size());
-        keyList.add(keys.value);
-        keyList.add(keys.drain(id));
-        absorb.forEach(a -> keyList.add(keys.drain(a)));
-        delivered.forEach(d -> keyList.add(keys.drain(d)));
         String[] args = {Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds()),
             Integer.toString(absorb.size()), take ? "1" : "0"};
         lastCommand = "the drain script (EVALSHA or EVAL; GET, SET, DEL on " + keys.value + " and "
                 + keys.drain(id) + ")";
         CompletableFuture<String> sent = owner.link.script(Scripts.DRAIN, Scripts.DRAIN_SHA,
-                keyList.toArray(String[]::new), args);
-        if (!undelivered.contains(id)) {
-            undelivered.add(id);   // handed to the connection: the server may apply it
-        }
+                drains.scriptKeys(id, absorb), args);
+        drains.sent(id);
         String reply = owner.link.await(owner.link.acknowledged(sent));
         if (reply == null || reply.isEmpty() || (reply.charAt(0) != '+' && reply.charAt(0) != '=')) {
             throw notACount(keys.drain(id), reply);
@@ -548,21 +549,15 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     private Void finishOnServer() {
         sendPending(false, noDeadline());
-        if (!undelivered.isEmpty()) {
-            if (putBackId == null) {
-                putBackId = "close-" + UUID.randomUUID();
-            }
-            String putBack = putBackId;
-            List<String> absorb = new ArrayList<>(undelivered);
-            absorb.remove(putBack);
+        if (drains.anyUndelivered()) {
+            String putBack = drains.putBackId();
+            List<String> absorb = drains.toAbsorb(putBack);
             // A retry replays this drain, whose record the put-back batch empties: never twice.
             String reply = runDrain(putBack, absorb, false);
-            undelivered.removeAll(absorb);
-            delivered.addAll(absorb);   // emptied by that drain: deleted with the others below
+            drains.putBack(absorb);
             newBatch(sum(reply.substring(1)), keys.drain(putBack));
             batchApplied(parse(owner.link.await(owner.link.acknowledged(sendBatch()))));
-            undelivered.clear();
-            delivered.add(putBack);
+            drains.putBackApplied();
         }
         return null;
     }
@@ -573,12 +568,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * every earlier one was acknowledged, on the connection that this command follows.
      */
     private CompletableFuture<?> deleteRecords() {
-        if (seq == 0L && delivered.isEmpty()) {
+        List<String> records = drains.deliveredRecords();
+        if (seq == 0L && records.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        List<String> records = new ArrayList<>();
         records.add(keys.seq);
-        delivered.forEach(d -> records.add(keys.drain(d)));
         try {
             return owner.link.delete(records.toArray(String[]::new));
         } catch (RuntimeException notSent) {
@@ -660,21 +654,20 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     private <T> T retrying(Supplier<T> step, long deadline, String drainId, String call, boolean closing) {
-        long wait = FIRST_RETRY_NANOS;
+        Backoff backoff = new Backoff();
         while (true) {
             try {
                 return step.get();
             } catch (RuntimeException e) {
                 Link.Failure kind = failed(e);
                 if (kind == Link.Failure.PERMANENT) {
-                    throw rejected(e, drainId);
+                    throw rejected(e, drainId, closing);
                 }
                 long left = deadline - System.nanoTime();
                 if (kind == Link.Failure.INTERRUPTED || left <= 0) {
                     throw unavailable(e, drainId, call, closing);
                 }
-                LockSupport.parkNanos(this, Math.min(wait, left));
-                wait = Math.min(MAX_RETRY_NANOS, wait * 2);
+                backoff.pause(deadline, this);
             }
         }
     }
@@ -720,52 +713,25 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     private CounterUnavailableException unavailable(RuntimeException last, String drainId, String call,
             boolean closing) {
-        long unknown = hasInFlight && inFlightSent ? inFlight : 0L;
-        long notSent = pending.get() + (hasInFlight && !inFlightSent ? inFlight : 0L);
-        StringBuilder fate = new StringBuilder();
-        if (closing) {
-            fate.append(notSent).append(" added here was not sent and is lost with the closed counter");
-            if (unknown != 0L) {
-                fate.append("; ").append(unknown).append(" is in a batch that Redis may have applied "
-                        + "(re-adding it could count it twice)");
-            }
-            if (!undelivered.isEmpty()) {
-                fate.append("; the value of drains whose replies were lost may be in their records: ");
-                for (int i = 0; i < undelivered.size(); i++) {
-                    fate.append(i == 0 ? "" : ", ").append("getAndReset(\"").append(undelivered.get(i)).append("\")");
-                }
-                fate.append(" from another JVM return it, together exactly once");
-            }
-        } else {
-            fate.append(notSent).append(" added here is kept and will be sent when it answers");
-            if (unknown != 0L) {
-                fate.append("; ").append(unknown).append(" is in a batch whose outcome is not known yet: "
-                        + "it is sent again until acknowledged, and never applied twice");
-            }
-        }
-        if (drainId != null && undelivered.contains(drainId)) {
-            fate.append("; drain '").append(drainId).append("' may have been applied: the next "
-                    + "getAndReset of this counter returns its value, or getAndReset(\"")
-                    .append(drainId).append("\") from any JVM");
-        } else if (drainId != null) {
-            fate.append("; drain '").append(drainId).append("' was not sent");
-        }
         Duration age = Duration.ofNanos(System.nanoTime() - lastHeardNanos);
         String message = "Redis at " + owner.link.description() + " did not answer " + call + " of '"
                 + name + "' (staleness limit " + Duration.ofNanos(owner.stalenessNanos).toMillis()
                 + " ms; last heard from " + (heardFromServer ? age.toMillis() + " ms ago" : "never")
-                + "; last failure: " + last.getMessage() + "); " + fate;
+                + "; last failure: " + last.getMessage() + "); " + fate(drainId, closing, false);
         return new CounterUnavailableException(message, age, drainId, last);
     }
 
-    private CounterRejectedException rejected(RuntimeException e, String drainId) {
+    private CounterRejectedException rejected(RuntimeException e, String drainId, boolean closing) {
         return new CounterRejectedException("Redis at " + owner.link.description() + " refused "
-                + lastCommand + " of counter '" + name + "': " + e.getMessage() + " (not retried: this will not pass by waiting; "
-                + (pending.get() + (hasInFlight ? inFlight : 0L)) + " added here is kept"
-                + (drainId == null ? "" : undelivered.contains(drainId)
-                        ? "; drain '" + drainId + "' may have been applied: the next drain of this counter finishes it"
-                        : "; drain '" + drainId + "' was not applied")
-                + ")", e);
+                + lastCommand + " of counter '" + name + "': " + e.getMessage()
+                + " (not retried: this will not pass by waiting); " + fate(drainId, closing, true),
+                drains.mayHaveApplied(drainId) ? drainId : null, e);
+    }
+
+    private String fate(String drainId, boolean closing, boolean refused) {
+        long unknown = hasInFlight && inFlightSent ? inFlight : 0L;
+        long notSent = pending.get() + (hasInFlight && !inFlightSent ? inFlight : 0L);
+        return Fate.of(notSent, unknown, drains.undelivered(), drainId, closing, refused);
     }
 
     private long parse(String value) {
@@ -914,11 +880,25 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }
 
         /**
+         * Makes every batch and drain wait for the server's append-only file; see
+         * {@link RedisCounters.Builder#waitForAof}.
+         *
+         * @param wait how long {@code WAITAOF} may wait, at least 1 ms and less than the command timeout
+         * @return this builder
+         * @throws IllegalArgumentException if {@code wait} is below 1 ms or above 1 day
+         */
+        public Builder waitForAof(Duration wait) {
+            factory.waitForAof(wait);
+            return this;
+        }
+
+        /**
          * Builds the counter and starts its flusher thread. Does not connect: the first flush or
          * call does, so a counter can be built while the server is down.
          *
          * @return a new counter; close it to stop its thread and send its last adds
-         * @throws IllegalStateException if the replica wait is not shorter than the command timeout
+         * @throws IllegalStateException if the replica or append-only-file wait is not shorter than
+         *     the command timeout
          */
         public RedisCounter build() {
             return factory.build().lone(name);

@@ -16,7 +16,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Any number of {@link RedisCounter}s on one Redis server, Sentinel-managed server or cluster,
@@ -66,11 +65,13 @@ public final class RedisCounters implements AutoCloseable {
     private volatile boolean closed;
     /** The kind of the failure last logged, or null while the server answers. */
     private final AtomicReference<String> outage = new AtomicReference<>();
+    /** Runs between sending a round's batches and awaiting them; tests make it throw. */
+    Runnable midRound = () -> { };
 
     private RedisCounters(Builder builder) {
         this.link = builder.cluster != null ? Link.to(builder.cluster, builder.commandTimeout)
                 : Link.to(builder.client, builder.server, builder.commandTimeout);
-        link.waitForReplicas(builder.replicas, builder.replicaWait);
+        link.waitForDurability(builder.replicas, builder.aof, builder.durableWait());
         this.keyPrefix = builder.keyPrefix;
         this.threshold = builder.flushThreshold;
         this.timeoutNanos = builder.commandTimeout.toNanos();
@@ -311,39 +312,69 @@ public final class RedisCounters implements AutoCloseable {
 
     /**
      * Sends the batch of every changed counter, then waits for the replies; returns null if all
-     * worked, else the worst kind of failure (transient before permanent).
+     * worked, else the worst kind of failure (transient before permanent). An error thrown halfway
+     * (an {@link OutOfMemoryError}) leaves no counter locked and none off the list of changed
+     * counters: what was taken for a batch stays in flight and is sent again.
      */
     private Link.Failure flushRound() {
         List<RedisCounter> due = new ArrayList<>();
         for (RedisCounter c; (c = changed.poll()) != null; ) {
-            due.add(c);
-        }
-        List<RedisCounter> sent = new ArrayList<>(due.size());
-        List<CompletableFuture<String>> replies = new ArrayList<>(due.size());
-        for (RedisCounter counter : due) {
-            CompletableFuture<String> reply = counter.startFlush();
-            if (reply != null) {
-                sent.add(counter);
-                replies.add(reply);
-            }
-        }
-        CompletableFuture<Long> replicaWait = null;
-        if (!sent.isEmpty()) {
             try {
-                replicaWait = link.replicaWait();   // one WAIT after the whole pipeline
-            } catch (RuntimeException notSent) {
-                replicaWait = CompletableFuture.failedFuture(notSent);
+                due.add(c);
+            } catch (RuntimeException | Error e) {
+                c.relist();
+                throw e;
             }
         }
-        long deadline = System.nanoTime() + timeoutNanos;
-        Link.Failure worst = null;
-        for (int i = 0; i < sent.size(); i++) {
-            Link.Failure failure = sent.get(i).finishFlush(link.acknowledged(replies.get(i), replicaWait), deadline);
-            if (failure != null && worst != Link.Failure.TRANSIENT) {
-                worst = failure == Link.Failure.PERMANENT ? Link.Failure.PERMANENT : Link.Failure.TRANSIENT;
+        int started = 0;    // counters whose startFlush returned: those with a reply hold their lock
+        int finished = 0;   // counters whose finishFlush ran: it released the lock
+        boolean finishing = false;
+        CompletableFuture<?>[] replies = null;
+        try {
+            replies = new CompletableFuture<?>[due.size()];
+            boolean anySent = false;
+            for (; started < due.size(); started++) {
+                replies[started] = due.get(started).startFlush();
+                anySent |= replies[started] != null;
+            }
+            midRound.run();
+            CompletableFuture<Void> durable = null;
+            if (anySent) {
+                try {
+                    durable = link.durableWait();   // one WAIT or WAITAOF after the whole pipeline
+                } catch (RuntimeException notSent) {
+                    durable = CompletableFuture.failedFuture(notSent);
+                }
+            }
+            long deadline = System.nanoTime() + timeoutNanos;
+            Link.Failure worst = null;
+            finishing = true;
+            for (; finished < due.size(); finished++) {
+                if (replies[finished] == null) {
+                    continue;
+                }
+                @SuppressWarnings("unchecked")
+                CompletableFuture<String> reply = (CompletableFuture<String>) replies[finished];
+                Link.Failure failure = due.get(finished).finishFlush(reply, durable, deadline);
+                if (failure != null && worst != Link.Failure.TRANSIENT) {
+                    worst = failure == Link.Failure.PERMANENT ? Link.Failure.PERMANENT : Link.Failure.TRANSIENT;
+                }
+            }
+            return worst;
+        } finally {
+            if (finished < due.size()) {
+                // An error: finishFlush releases its lock even when it throws, and startFlush does
+                // when it throws; every other counter that holds one, or was taken off the list
+                // without being started, is put right.
+                for (int i = finishing ? finished + 1 : 0; i < due.size(); i++) {
+                    if (i >= started) {
+                        due.get(i).relist();
+                    } else if (replies[i] != null) {
+                        due.get(i).abandonFlush();
+                    }
+                }
             }
         }
-        return worst;
     }
 
     /**
@@ -352,7 +383,7 @@ public final class RedisCounters implements AutoCloseable {
      * failed transiently.
      */
     private boolean flushAllUntil(long deadline) {
-        long wait = Duration.ofMillis(10).toNanos();
+        Backoff backoff = new Backoff();
         while (true) {
             Link.Failure failure = flushRound();
             if (failure == Link.Failure.PERMANENT || (failure == null && changed.isEmpty())) {
@@ -362,8 +393,7 @@ public final class RedisCounters implements AutoCloseable {
             if (left <= 0) {
                 return false;
             }
-            LockSupport.parkNanos(Math.min(wait, left));
-            wait = Math.min(Duration.ofSeconds(1).toNanos(), wait * 2);
+            backoff.pause(deadline, this);
         }
     }
 
@@ -412,6 +442,8 @@ public final class RedisCounters implements AutoCloseable {
         private boolean shutdownHook = true;
         private int replicas;
         private Duration replicaWait = Duration.ZERO;
+        private boolean aof;
+        private Duration aofWait = Duration.ZERO;
         /** Names the thread after a lone counter rather than after the server. */
         String label;
 
@@ -531,22 +563,51 @@ public final class RedisCounters implements AutoCloseable {
         }
 
         /**
+         * Makes every batch and every drain count as done only once the server has written it to
+         * its append-only file and synced that file to disk (Redis {@code WAITAOF}, sent once after
+         * each pipeline), so that a crash or a restart of the server keeps it; until then it is
+         * retried, which never applies it twice. With {@link #waitForReplicas} also set, the
+         * append-only files of that many replicas must have it too, and the longer of the two
+         * waits applies. A write not synced within {@code wait} fails with {@code NOAOF} (or
+         * {@code NOREPLICAS}), a transient failure. Needs Redis 7.2 or later with
+         * {@code appendonly yes}: an older server, or one without an append-only file, refuses
+         * {@code WAITAOF}, and every call throws {@link CounterRejectedException} quoting it.
+         * Refused with a cluster client, as {@link #waitForReplicas} is. Default: off.
+         *
+         * @param wait how long {@code WAITAOF} may wait: at least 1 ms, and less than the command
+         *     timeout set when {@link #build()} runs
+         * @return this builder
+         * @throws IllegalArgumentException if {@code wait} is below 1 ms or above 1 day
+         */
+        public Builder waitForAof(Duration wait) {
+            this.aofWait = atLeastOneMilli(wait, "wait");
+            this.aof = true;
+            return this;
+        }
+
+        /**
          * Builds the factory and starts its flusher thread. Does not connect: the first flush or
          * call does, so counters can be made while the server is down.
          *
          * @return a new factory; close it to send the last adds and stop its thread
-         * @throws IllegalStateException if {@link #waitForReplicas} was set with a cluster
-         *     client, or with a wait not shorter than the command timeout
+         * @throws IllegalStateException if {@link #waitForReplicas} or {@link #waitForAof} was set
+         *     with a cluster client, or with a wait not shorter than the command timeout
          */
         public RedisCounters build() {
-            if (replicas > 0 && cluster != null) {
-                throw new IllegalStateException("waitForReplicas is not supported with a cluster client");
+            String option = aof ? "waitForAof" : "waitForReplicas";
+            if ((replicas > 0 || aof) && cluster != null) {
+                throw new IllegalStateException(option + " is not supported with a cluster client");
             }
-            if (replicas > 0 && replicaWait.compareTo(commandTimeout) >= 0) {
-                throw new IllegalStateException("the replica wait (" + replicaWait
+            if ((replicas > 0 || aof) && durableWait().compareTo(commandTimeout) >= 0) {
+                throw new IllegalStateException("the " + option + " wait (" + durableWait()
                         + ") must be shorter than the command timeout (" + commandTimeout + ")");
             }
             return new RedisCounters(this).start();
+        }
+
+        /** How long each WAIT or WAITAOF may wait. */
+        Duration durableWait() {
+            return replicaWait.compareTo(aofWait) >= 0 ? replicaWait : aofWait;
         }
 
         private static Duration atLeastOneMilli(Duration d, String what) {

@@ -42,7 +42,7 @@ final class RedisScaleTest {
                 assertThat(values.get(i).getValue()).as(keys[i]).isEqualTo(Long.toString(i + 1));
             }
             assertThat(connections() - connectionsBefore).as("connections of the factory").isOne();
-            List<Thread> ours = threadsOf(redis.server.uri().toString());
+            List<Thread> ours = threadsOf(Link.describe(redis.server.uri()));
             assertThat(ours).as("threads of the factory").hasSize(1);
 
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -52,7 +52,7 @@ final class RedisScaleTest {
             assertThat(Duration.ofNanos(idle)).as("the flusher's CPU time in one idle second")
                     .isLessThan(Duration.ofMillis(20));
         }
-        assertThat(threadsOf(redis.server.uri().toString())).as("closed with the factory").isEmpty();
+        assertThat(threadsOf(Link.describe(redis.server.uri()))).as("closed with the factory").isEmpty();
     }
 
     private static long connections() {
