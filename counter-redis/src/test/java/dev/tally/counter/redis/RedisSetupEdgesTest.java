@@ -134,6 +134,15 @@ final class RedisSetupEdgesTest {
                 counter.flush();
                 assertThat(counter.getAndReset()).isEqualTo(3);
                 counter.close();
+                try (RedisCounter noFile = RedisCounter.builder(redis.client, redis.server.uri(), "unsynced")
+                        .commandTimeout(Duration.ofSeconds(1)).waitForAof(Duration.ofMillis(500))
+                        .shutdownHook(false).build()) {
+                    noFile.add(1);
+                    assertThatThrownBy(noFile::flush).as("appendonly no: WAITAOF is refused")
+                            .isInstanceOf(CounterRejectedException.class).hasMessageContaining("WAITAOF");
+                } catch (CounterRejectedException closing) {
+                    assertThat(closing).hasMessageContaining("WAITAOF");
+                }
             } else {
                 // Redis before 7.2: each script is applied, then the WAITAOF after it is refused.
                 assertThatThrownBy(counter::getAndReset).isInstanceOf(CounterRejectedException.class)
