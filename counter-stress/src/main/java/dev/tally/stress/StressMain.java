@@ -36,7 +36,7 @@ public final class StressMain {
 
     /**
      * Interpreter, C1, C2 and C2 with stress flags (each with and without biased locking where the
-     * JVM has it), each in its own fork: about 16 minutes for the 47 tests on a 2-core AMD EPYC.
+     * JVM has it), each in its own fork; the README gives how long it takes, with the machine.
      */
     private static final List<String> PROOF = List.of("-m", "quick", "-sc", "false",
             "-r", "jcstress-report");

@@ -124,10 +124,10 @@ public abstract class ThreadSafeCounterContractTest extends CounterContractTest 
     }
 
     /**
-     * Rounds of {@link InFlightRace} each counter runs. On two cores about one round in three
-     * lets {@code LongAdder} read nothing below zero (its writers barely overlapped and never left
-     * its base), so six rounds make the control's failure certain in practice (0.3^6, under one
-     * in a thousand).
+     * Rounds of {@link InFlightRace} each counter runs. On two cores a round can let
+     * {@code LongAdder} read nothing below zero (its writers barely overlapped and never left its
+     * base), so the race repeats; counter-impl's negative control runs up to ten times as many
+     * rounds and stops at the first read below zero.
      */
     public static final int IN_FLIGHT_ROUNDS = 6;
 
