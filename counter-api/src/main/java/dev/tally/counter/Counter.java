@@ -25,13 +25,33 @@ package dev.tally.counter;
  * interleaving, each {@link #add(long)} is counted exactly once, either in the result of one
  * {@code getAndReset()} or in what the counter holds afterwards. An add is never counted twice and
  * never lost.
+ *
+ * <h2>Exceptions</h2>
+ * The implementations in {@code counter-impl} throw nothing from these methods but errors (such as
+ * {@link OutOfMemoryError}) and never on overflow. An implementation that keeps its count outside
+ * the process may throw unchecked exceptions from any of them, and names each in its class comment
+ * and {@code @throws} clauses: {@code RedisCounter} (counter-redis) throws
+ * {@code CounterUnavailableException} when the server does not answer in time,
+ * {@code CounterRejectedException} when it refuses a command, and {@link IllegalStateException}
+ * once closed. No method throws a checked exception. When a method throws, the caller may assume:
+ * <ul>
+ *   <li>{@link #add(long)}, {@link #increment()}, {@link #decrement()}: the add is counted at most
+ *       once, never twice; whether it was counted at all the implementation's {@code @throws}
+ *       clause says (a retry may count it a second time).</li>
+ *   <li>{@link #get()}: the count is unchanged, as if the call had not been made.</li>
+ *   <li>{@link #getAndReset()} and {@link #reset()}: exactly-once still holds. Each add is either
+ *       still in the counter, or in the result of a drain that the implementation lets the caller
+ *       recover (its class comment says how), never lost and never counted twice.</li>
+ * </ul>
  */
 public interface Counter {
 
     /**
      * Adds {@code delta}, which may be negative or zero, wrapping on overflow.
      *
-     * <p>Thread-safe exactly when the implementation is; see its class comment.
+     * <p>Thread-safe exactly when the implementation is; see its class comment. May throw only
+     * the unchecked exceptions the implementation names, with the meaning given under
+     * "Exceptions" above.
      *
      * @param delta the amount to add
      */

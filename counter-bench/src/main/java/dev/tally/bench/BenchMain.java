@@ -78,7 +78,8 @@ public final class BenchMain {
         Report report = new Report(Measurements.of(results));
         String machine = machine();
         report.incrementChart(out.resolve("increment.png"),
-                "Increment cost, " + machine + (full ? "" : " (SMOKE RUN: not a timing)"));
+                "Increment cost, " + machine + (full ? "" : " (SMOKE RUN: not a timing)"),
+                Runtime.getRuntime().availableProcessors());
         String md = markdown(report, footprint, machine, full) + redis(report, throughput, full)
                 + String.format(Locale.ROOT,
                 "%nOne live `PerThreadCounter` writer keeps %d bytes: %d for its padded cell "
@@ -118,9 +119,9 @@ public final class BenchMain {
                 + "\n## `get()` after 4 threads contended (cells populated)\n\n"
                 + report.getTable()
                 + "\n## Mixed: 3 threads increment while 1 reads\n\n"
-                + report.groupTable("MixedBenchmark", "Read")
+                + report.groupTable(MixedBenchmark.class, "Read")
                 + "\n## Drain: 3 threads increment while 1 calls `getAndReset()`\n\n"
-                + report.groupTable("DrainBenchmark", "Drain")
+                + report.groupTable(DrainBenchmark.class, "Drain")
                 + "\n## Footprint (JOL, retained bytes)\n\n"
                 + Report.footprintTable(footprint);
     }

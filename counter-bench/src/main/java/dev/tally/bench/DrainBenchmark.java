@@ -84,6 +84,22 @@ public class DrainBenchmark extends GroupCounters {
         return tallyStriped.getAndReset();
     }
 
+    /** Three writers of tallyPerThread, through its {@code Counter} methods. */
+    @Benchmark
+    @Group("tallyPerThread")
+    @GroupThreads(3)
+    public void tallyPerThreadWrite() {
+        tallyPerThread.increment();
+    }
+
+    /** One drainer of tallyPerThread, beside the writers. */
+    @Benchmark
+    @Group("tallyPerThread")
+    @GroupThreads(1)
+    public long tallyPerThreadDrain() {
+        return tallyPerThread.getAndReset();
+    }
+
     /** Three writers of jdkAtomicLong. */
     @Benchmark
     @Group("jdkAtomicLong")

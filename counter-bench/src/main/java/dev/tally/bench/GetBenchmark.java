@@ -3,6 +3,8 @@ package dev.tally.bench;
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
+import dev.tally.counter.testkit.Counters;
+import dev.tally.counter.testkit.LeavesOut;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +26,10 @@ import org.openjdk.jmh.annotations.State;
  * striped counters read all the cells they grew, as a busy application's would. No writer runs
  * during the measurement; {@link MixedBenchmark} measures reads beside writers.
  */
+@LeavesOut(value = Counters.SYNCHRONIZED, why = "an uncontended read under its lock, no cells to"
+        + " read; MixedBenchmark measures the locked read beside writers")
+@LeavesOut(value = Counters.LOCKING, why = "an uncontended read under its lock, no cells to"
+        + " read; MixedBenchmark measures the locked read beside writers")
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -2,6 +2,7 @@ package dev.tally.bench;
 
 import dev.tally.counter.impl.AtomicCounter;
 import dev.tally.counter.impl.LockingCounter;
+import dev.tally.counter.impl.PerThreadCounter;
 import dev.tally.counter.impl.StripedCounter;
 import dev.tally.counter.impl.SynchronizedCounter;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,6 +20,8 @@ public abstract class GroupCounters {
     final LockingCounter tallyLocking = new LockingCounter();
     final AtomicCounter tallyAtomic = new AtomicCounter();
     final StripedCounter tallyStriped = new StripedCounter();
+    /** Written through its {@code Counter} methods: no handle, as a thread without one would. */
+    final PerThreadCounter tallyPerThread = new PerThreadCounter();
     final AtomicLong jdkAtomicLong = new AtomicLong();
     final LongAdder jdkLongAdder = new LongAdder();
     final Counter jctoolsStriped = CountersFactory.createFixedSizeStripedCounter(Peers.JCTOOLS_STRIPES);

@@ -121,7 +121,7 @@ public class IncrementBenchmark {
 
     /**
      * The speed limit: a plain {@code long++} in a method the JIT may not inline, so every call
-     * loads and stores the shared field (the call itself costs about a nanosecond).
+     * loads and stores the shared field (the call's own cost included).
      */
     @Benchmark
     public void plainLongNotInlined() {

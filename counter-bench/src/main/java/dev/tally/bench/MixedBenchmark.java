@@ -83,6 +83,22 @@ public class MixedBenchmark extends GroupCounters {
         return tallyStriped.get();
     }
 
+    /** Three writers of tallyPerThread, through its {@code Counter} methods. */
+    @Benchmark
+    @Group("tallyPerThread")
+    @GroupThreads(3)
+    public void tallyPerThreadWrite() {
+        tallyPerThread.increment();
+    }
+
+    /** One reader of tallyPerThread, beside the writers. */
+    @Benchmark
+    @Group("tallyPerThread")
+    @GroupThreads(1)
+    public long tallyPerThreadRead() {
+        return tallyPerThread.get();
+    }
+
     /** Three writers of jdkAtomicLong. */
     @Benchmark
     @Group("jdkAtomicLong")

@@ -30,7 +30,7 @@ final class FootprintTest {
     void aPerThreadWriterKeepsItsPaddedCellItsSlotAndItsHandle()
             throws ReflectiveOperationException {
         Footprint.WriterCost cost = Footprint.perThreadWriter();
-        assertThat(cost.cell()).as("64 bytes before the sums, 16 of sums, 48 after")
+        assertThat(cost.cell()).as("padding on both sides of the sums (PaddingLayoutTest)")
                 .isGreaterThanOrEqualTo(128);
         assertThat(cost.slot()).isIn(4L, 8L);
         assertThat(cost.handle()).isPositive();

@@ -39,7 +39,7 @@ final class ReportTest {
 
     @Test
     void aGroupTableReportsWritersAndReaderApart() {
-        String table = new Report(sample()).groupTable("MixedBenchmark", "Read");
+        String table = new Report(sample()).groupTable(MixedBenchmark.class, "Read");
         assertThat(table).contains("| `tallyStriped` | 10.00 ± 1.00 | - | 0.50x | - |");
     }
 
@@ -58,7 +58,7 @@ final class ReportTest {
     @Test
     void theChartIsAPng(@TempDir Path dir) throws Exception {
         Path png = dir.resolve("increment.png");
-        new Report(sample()).incrementChart(png, "test");
+        new Report(sample()).incrementChart(png, "test", 2);
         byte[] bytes = Files.readAllBytes(png);
         assertThat(bytes).startsWith(0x89, 'P', 'N', 'G');
     }

@@ -41,6 +41,7 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * PerThreadHandle:        [0, 3] 24,869,919; [1, 2] 537; [3, 0] 3,938,912
  * PerThreadHandleReader:  [0, 3] 25,986,817; [1, 3] 963; [3, 3] 3,282,388
  * </pre>
+ * ({@code PerThread}, through the {@code Counter} methods, was added after that run.)
  * The naive {@code 0, 0}: the drain read 0 before both adds and wrote its 0 after them, so both
  * were lost; {@code 1, 3}: the add of 2 read 1 before the drain zeroed it, so the 1 was counted
  * twice.
@@ -48,7 +49,8 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  * <p>Neither split-cell counter can drain the add of 2 without the add of 1 ({@code 2, 1}), so no
  * variant declares it and the catch-all forbids it. Both adds are positive and come from one
  * thread, so both go to one running sum: the added sum of the handle's cell, or of the thread's
- * stripe of a {@code StripedCounter}, whose table changes only when a second writer collides with
+ * stripe of a {@code StripedCounter} (or of a {@code PerThreadCounter} written through its
+ * {@code Counter} methods), whose table changes only when a second writer collides with
  * the first, and here there is none. That sum holds 0, then 1, then 3; a drain reads one of those
  * values, never 2. These drains are not snapshots across sums, but here there is only one to
  * read; {@code DrainSplit} mixes signs, so that one writer's adds go to two sums and a drain can
@@ -185,6 +187,34 @@ public final class DrainRace {
     @State
     public static class Striped {
         private final Counter counter = new StripedCounter();
+
+        @Actor
+        public void adder() {
+            counter.add(1);
+            counter.add(2);
+        }
+
+        @Actor
+        public void drainer(JJ_Result r) {
+            r.r1 = counter.getAndReset();
+        }
+
+        @Arbiter
+        public void arbiter(JJ_Result r) {
+            r.r2 = counter.get();
+        }
+    }
+
+    /** PerThreadCounter through the Counter methods: its stripes, drained as StripedCounter's. */
+    @JCStressTest
+    @Description("PerThreadCounter.getAndReset() counts each Counter.add exactly once")
+    @Outcome(id = "0, 3", expect = ACCEPTABLE, desc = "drained before both adds")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "drained between the adds")
+    @Outcome(id = "3, 0", expect = ACCEPTABLE, desc = "drained after both adds")
+    @Outcome(expect = FORBIDDEN, desc = "an add was lost or counted twice, or the add of 2 drained without the add of 1")
+    @State
+    public static class PerThread {
+        private final Counter counter = new PerThreadCounter();
 
         @Actor
         public void adder() {

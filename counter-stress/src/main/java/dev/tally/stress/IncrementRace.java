@@ -145,9 +145,13 @@ public final class IncrementRace {
         }
     }
 
-    /** An atomic add on its stripe, growing the stripes when the two collide. */
+    /**
+     * One getAndAdd on the stripe each thread maps to, often the same one. The stripes grow only at
+     * sampled adds (one in 2^10 of a stripe's growth), which two single increments never reach:
+     * this is the race on one shared stripe, and growth is shown by StripedCounterTest.
+     */
     @JCStressTest
-    @Description("StripedCounter counts both increments, also when they collide and the stripes grow")
+    @Description("StripedCounter counts both increments, also when both add to one stripe")
     @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments counted")
     @Outcome(expect = FORBIDDEN, desc = "an increment was lost")
     @State

@@ -54,6 +54,7 @@ import org.openjdk.jcstress.infra.results.J_Result;
  * Striped:                [0] 66,194,726; [1] 246,642
  * PerThreadHandle:        [0] 29,595,643; [1] 2,205
  * </pre>
+ * ({@code PerThread}, through the {@code Counter} methods, was added after that run.)
  * The naive counter almost never shows 1: once compiled, {@code count += 1} followed by
  * {@code count -= 1} on a plain field folds into nothing, so there is rarely a 1 to see.
  */
@@ -159,6 +160,28 @@ public final class NeverBelowZero {
     @State
     public static class Striped {
         private final Counter counter = new StripedCounter();
+
+        @Actor
+        public void writer() {
+            counter.increment();
+            counter.decrement();
+        }
+
+        @Actor
+        public void reader(J_Result r) {
+            r.r1 = counter.get();
+        }
+    }
+
+    /** PerThreadCounter through the Counter methods: its stripes, as StripedCounter's. */
+    @JCStressTest
+    @Description("PerThreadCounter.get() never reads below zero while each Counter.decrement() follows its increment")
+    @Outcome(id = {"0", "1"}, expect = ACCEPTABLE, desc = "a value the counter held")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "read below zero: the decrement without its increment")
+    @Outcome(expect = FORBIDDEN, desc = "impossible")
+    @State
+    public static class PerThread {
+        private final Counter counter = new PerThreadCounter();
 
         @Actor
         public void writer() {

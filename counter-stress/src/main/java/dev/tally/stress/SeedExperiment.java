@@ -1,6 +1,7 @@
 package dev.tally.stress;
 
 import dev.tally.counter.Counter;
+import dev.tally.counter.testkit.Counters;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -30,9 +31,9 @@ public final class SeedExperiment {
      * @throws InterruptedException if interrupted while waiting for a round
      */
     public static void main(String[] args) throws InterruptedException {
-        List<Implementation> implementations = args[0].equals("all")
-                ? List.of(Implementation.values())
-                : List.of(Implementation.valueOf(args[0]));
+        List<Counters> implementations = args[0].equals("all")
+                ? List.of(Counters.values())
+                : List.of(Counters.valueOf(args[0]));
         int[] sizes = new int[args.length - 1];
         for (int i = 1; i < args.length; i++) {
             sizes[i - 1] = Integer.parseInt(args[i]);
@@ -41,29 +42,29 @@ public final class SeedExperiment {
     }
 
     /** Runs {@link #ROUNDS} rounds of each size for each implementation and prints each round. */
-    static boolean run(PrintStream out, List<Implementation> implementations, int... sizes)
+    static boolean run(PrintStream out, List<Counters> implementations, int... sizes)
             throws InterruptedException {
         out.printf(Locale.ROOT, "%-16s %-15s %5s %13s %13s %13s%n",
                 "implementation", "threads x adds", "round", "expected", "actual", "lost");
         boolean exact = true;
-        for (Implementation implementation : implementations) {
+        for (Counters implementation : implementations) {
             for (int increments : sizes) {
                 int lossy = 0;
                 for (int round = 1; round <= ROUNDS; round++) {
                     long expected = (long) THREADS * increments;
                     long actual = round(implementation.newCounter(), increments);
                     out.printf(Locale.ROOT, "%-16s %-15s %5d %,13d %,13d %,13d%n",
-                            implementation.label,
+                            implementation.label(),
                             String.format(Locale.ROOT, "%d x %,d", THREADS, increments),
                             round, expected, actual, expected - actual);
                     lossy += actual == expected ? 0 : 1;
-                    exact &= !implementation.threadSafe || actual == expected;
+                    exact &= !implementation.promises().threadSafe() || actual == expected;
                 }
                 out.printf(Locale.ROOT, "%-16s %-15s lost updates in %d of %d rounds%n",
                         "", "", lossy, ROUNDS);
             }
         }
-        if (implementations.stream().anyMatch(i -> i.threadSafe)) {
+        if (implementations.stream().anyMatch(i -> i.promises().threadSafe())) {
             out.println(exact
                     ? "Every thread-safe counter was exact in every round."
                     : "FAILED: a thread-safe counter lost or invented updates.");

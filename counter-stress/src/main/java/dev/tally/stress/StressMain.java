@@ -1,5 +1,6 @@
 package dev.tally.stress;
 
+import dev.tally.counter.testkit.Counters;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ public final class StressMain {
 
     /**
      * Interpreter, C1, C2 and C2 with stress flags (each with and without biased locking where the
-     * JVM has it), each in its own fork: about 16 minutes for the 47 tests on a 2-core AMD EPYC.
+     * JVM has it), each in its own fork; the README gives how long it takes, with the machine.
      */
     private static final List<String> PROOF = List.of("-m", "quick", "-sc", "false",
             "-r", "jcstress-report");
@@ -82,14 +83,14 @@ public final class StressMain {
                 round overlaps, and every round loses.""");
         out.flush();
         boolean interpreted = interpretedSeed("all", "100000")
-                && interpretedSeed(Implementation.UNSYNCHRONIZED.name(), "1000000");
+                && interpretedSeed(Counters.UNSYNCHRONIZED.name(), "1000000");
         out.println("""
 
                 Compiled by the JIT, as code normally runs, the loss is lumpier: the JIT may keep
                 the count in a register for the whole loop and write it back once, so one write can
                 erase a whole thread's work (a loss of exactly 100,000 or 1,000,000), while a loop
                 that ends before the next thread starts loses nothing.""");
-        boolean compiled = SeedExperiment.run(out, List.of(Implementation.values()),
+        boolean compiled = SeedExperiment.run(out, List.of(Counters.values()),
                 100_000, 1_000_000);
         banner(out, "2. Items in flight: the lowest value get() returned (never below 0 is right)");
         boolean inFlight = inFlight(out);
@@ -115,14 +116,14 @@ public final class StressMain {
                 + "roles halfway; one reader.%n", producers, producers, items);
         out.printf(Locale.ROOT, "%-26s %13s %13s %8s%n", "counter", "reads", "lowest read", "final");
         boolean ok = true;
-        for (Implementation implementation : Implementation.values()) {
-            if (!implementation.threadSafe) {
+        for (Counters implementation : Counters.values()) {
+            if (!implementation.promises().threadSafe()) {
                 continue;
             }
             InFlightExperiment.Readings r = InFlightExperiment.run(
                     InFlightExperiment.of(implementation.newCounter()), producers, items);
             out.printf(Locale.ROOT, "%-26s %,13d %,13d %,8d%n",
-                    implementation.label, r.reads(), r.lowest(), r.finalValue());
+                    implementation.label(), r.reads(), r.lowest(), r.finalValue());
             ok &= r.lowest() >= 0 && r.finalValue() == 0;
         }
         InFlightExperiment.Readings adder = InFlightExperiment.run(

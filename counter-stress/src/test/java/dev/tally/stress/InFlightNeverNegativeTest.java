@@ -2,6 +2,7 @@ package dev.tally.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.counter.testkit.Counters;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
@@ -38,9 +39,9 @@ final class InFlightNeverNegativeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Implementation.class, names = "UNSYNCHRONIZED",
+    @EnumSource(value = Counters.class, names = "UNSYNCHRONIZED",
             mode = EnumSource.Mode.EXCLUDE)
-    void getNeverReadsBelowZeroWhileItemsAreInFlight(Implementation implementation)
+    void getNeverReadsBelowZeroWhileItemsAreInFlight(Counters implementation)
             throws InterruptedException {
         List<InFlightExperiment.Readings> rounds =
                 experiment(() -> InFlightExperiment.of(implementation.newCounter()));

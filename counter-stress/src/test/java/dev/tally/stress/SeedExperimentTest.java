@@ -2,6 +2,7 @@ package dev.tally.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.counter.testkit.Counters;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -9,9 +10,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 final class SeedExperimentTest {
 
     @ParameterizedTest
-    @EnumSource(value = Implementation.class, names = "UNSYNCHRONIZED",
+    @EnumSource(value = Counters.class, names = "UNSYNCHRONIZED",
             mode = EnumSource.Mode.EXCLUDE)
-    void aThreadSafeCounterEndsExact(Implementation implementation) throws InterruptedException {
+    void aThreadSafeCounterEndsExact(Counters implementation) throws InterruptedException {
         assertThat(SeedExperiment.round(implementation.newCounter(), 100_000)).isEqualTo(500_000);
     }
 }

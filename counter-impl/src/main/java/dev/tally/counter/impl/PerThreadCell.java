@@ -35,8 +35,8 @@ final class PerThreadCell extends PerThreadCellPadAfter {
 
     /**
      * Read-only. HotSpot puts this field or {@link #index} in the 4-byte gap after the
-     * reference's fields and the other behind the last padding long (JOL: index at 28, counter at
-     * 120 on JDK 17); either way no field that changes often shares a line with the sums.
+     * reference's fields (when the header is 12 bytes) and the other behind the last padding long;
+     * either way no field that changes often shares a line with the sums.
      */
     final PerThreadCounter counter;
 
@@ -73,13 +73,16 @@ final class PerThreadCell extends PerThreadCellPadAfter {
 }
 
 /**
- * 32 bytes of padding before the sums. In front of it sit the 12-byte object header and the
- * reference's four 4-byte fields (written by the collector once, when the handle dies): with the
- * 4-byte gap that aligns the longs, the sums start 64 bytes into the object, as a
- * {@code Stripe}'s do, so they never share a cache line with whatever object lies before.
+ * Padding before the sums, so that no byte of the object before this cell shares a 64-byte cache
+ * line with them: the sums start at least 64 bytes into the object. In front of the padding sit
+ * the header and the reference's four 4-byte fields (written by the collector once, when the
+ * handle dies). Five longs, because the header is 8 bytes with {@code -XX:+UseCompactObjectHeaders}
+ * (sums at 64) and 12 without it (then a 4-byte field of the cell fills the gap that aligns the
+ * longs, and the sums start at 72). counter-bench's {@code PaddingLayoutTest} checks it under both
+ * layouts.
  */
 abstract class PerThreadCellPadBefore extends WeakReference<PerThreadCounter.Writer> {
-    long p01, p02, p03, p04;
+    long p01, p02, p03, p04, p05;
 
     PerThreadCellPadBefore(PerThreadCounter.Writer handle,
             ReferenceQueue<? super PerThreadCounter.Writer> dropped) {
@@ -99,11 +102,12 @@ abstract class PerThreadCellValues extends PerThreadCellPadBefore {
 }
 
 /**
- * 40 bytes of padding after the sums, and one of the cell's 4-byte fields behind them: with the
- * next object's header, 64 bytes between the sums and that object's fields.
+ * Padding after the sums: with the cell's read-mostly fields behind it and the next object's
+ * header (8 bytes at least), at least 64 bytes between the sums and that object's fields, under
+ * either header layout.
  */
 abstract class PerThreadCellPadAfter extends PerThreadCellValues {
-    long p11, p12, p13, p14, p15;
+    long p11, p12, p13, p14, p15, p16;
 
     PerThreadCellPadAfter(PerThreadCounter.Writer handle,
             ReferenceQueue<? super PerThreadCounter.Writer> dropped) {

@@ -99,14 +99,16 @@ final class Stripe extends StripePadAfter {
 }
 
 /**
- * 48 bytes of padding before the cells: with the 16-byte object header they keep the cells 64 bytes
- * from whatever object the allocator placed just before this stripe (often the previous stripe),
- * so two stripes' cells never share a cache line. HotSpot lays out superclass fields before
- * subclass fields, so the padding stays in front. 48 rather than 64 keeps a contended counter no
- * larger than a {@code LongAdder} with as many cells (measured with JOL in counter-bench).
+ * Padding before the cells, so that no byte of the object the allocator placed just before this
+ * stripe (often the previous stripe) shares a 64-byte cache line with them: the cells start at
+ * least 64 bytes into the object. HotSpot lays out superclass fields before subclass fields, so
+ * the padding stays in front. Seven longs, because the header is 8 bytes with
+ * {@code -XX:+UseCompactObjectHeaders} (cells at 64) and 12 without it (then {@code changes} fills
+ * the header's 4-byte gap and the cells start at 72). counter-bench's {@code PaddingLayoutTest}
+ * checks it under both layouts.
  */
 abstract class StripePadBefore {
-    long p01, p02, p03, p04, p05, p06;
+    long p01, p02, p03, p04, p05, p06, p07;
 }
 
 /** The two cells and the last sampled writer's id, between the paddings. */
@@ -114,13 +116,14 @@ abstract class StripeValues extends StripePadBefore {
     volatile long added;
     volatile long subtracted;
     long lastWriter;
-    /** Changes of writer at consecutive samples; HotSpot puts it in the header's 4-byte gap. */
+    /** Changes of writer at consecutive samples; HotSpot puts it in the header's 4-byte gap if any. */
     int changes;
 }
 
 /**
- * 48 bytes of padding after the cells: with the next object's header, 64 bytes between the cells
- * and that object's fields.
+ * Padding after the cells: with the last sampled writer's id and the next object's header (8
+ * bytes at least), at least 64 bytes between the cells and that object's fields, under either
+ * header layout.
  */
 abstract class StripePadAfter extends StripeValues {
     long p11, p12, p13, p14, p15, p16;

@@ -2,6 +2,8 @@ package dev.tally.counter.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.counter.testkit.InFlightRace;
+import dev.tally.counter.testkit.ThreadSafeCounterContractTest;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import dev.tally.counter.Counter;
+import dev.tally.counter.testkit.Race;
+import dev.tally.counter.testkit.ThreadSafeCounterContractTest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.Test;
 final class PerThreadCounterTest extends ThreadSafeCounterContractTest {
 
     @Override
-    Counter newCounter() {
+    protected Counter newCounter() {
         return new PerThreadCounter();
     }
 

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import dev.tally.counter.Counter;
+import dev.tally.counter.testkit.Race;
+import dev.tally.counter.testkit.ThreadSafeCounterContractTest;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,7 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 final class StripedCounterTest extends ThreadSafeCounterContractTest {
 
     @Override
-    Counter newCounter() {
+    protected Counter newCounter() {
         return new StripedCounter();
     }
 
@@ -21,7 +23,7 @@ final class StripedCounterTest extends ThreadSafeCounterContractTest {
     final class WithOneStripe extends ThreadSafeCounterContractTest {
 
         @Override
-        Counter newCounter() {
+        protected Counter newCounter() {
             return new StripedCounter(1);
         }
     }

@@ -1,6 +1,7 @@
 package dev.tally.counter.impl;
 
 import dev.tally.counter.Counter;
+import dev.tally.counter.testkit.CounterContractTest;
 
 /**
  * Only the single-threaded contract: this counter is not thread-safe. That it loses updates under
@@ -9,7 +10,7 @@ import dev.tally.counter.Counter;
 final class UnsynchronizedCounterTest extends CounterContractTest {
 
     @Override
-    Counter newCounter() {
+    protected Counter newCounter() {
         return new UnsynchronizedCounter();
     }
 }

@@ -1,5 +1,6 @@
 package dev.tally.counter.impl;
 
+import dev.tally.counter.testkit.UsageExamples;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;

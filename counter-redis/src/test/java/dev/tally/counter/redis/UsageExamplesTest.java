@@ -1,6 +1,6 @@
 package dev.tally.counter.redis;
 
-import dev.tally.counter.impl.UsageExamples;
+import dev.tally.counter.testkit.UsageExamples;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;

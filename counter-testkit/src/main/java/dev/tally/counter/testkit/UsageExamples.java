@@ -1,4 +1,4 @@
-package dev.tally.counter.impl;
+package dev.tally.counter.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,14 +26,12 @@ import org.junit.jupiter.api.DynamicTest;
  * javadoc under the roots named by the system property {@code tally.example.sources}, and every
  * README block fenced with a given info string, so an example that no longer compiles, throws, or
  * asserts a wrong value fails the build. Each example becomes the body of
- * {@code static void main(parameters)}, invoked with the given arguments. Shared with other
- * modules through counter-impl's test jar.
+ * {@code static void main(parameters)}, invoked with the given arguments.
  *
  * <pre>{@code
  * new UsageExamples(classes, "import dev.tally.counter.*;", "").tests("java")
  * }</pre>
  */
-@SuppressWarnings("exports") // test code: the module is patched, JUnit is not exported to it
 public final class UsageExamples {
 
     private static final Pattern EXAMPLE =

@@ -1,4 +1,4 @@
-package dev.tally.counter.impl;
+package dev.tally.counter.testkit;
 
 import dev.tally.counter.Counter;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,17 +11,17 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * its cells in one pass (as {@code LongAdder.sum()} does) can see a decrement without its
  * increment; the roles run both ways, so that happens whichever cell the reader visits first.
  */
-final class InFlightRace {
+public final class InFlightRace {
 
     /** The lowest value read, how many reads, and the value once every item was taken. */
-    record Readings(long lowest, long reads, long finalValue) {
+    public record Readings(long lowest, long reads, long finalValue) {
     }
 
     private InFlightRace() {
     }
 
     /** Moves {@code items} items each way through {@code counter} while a reader watches it. */
-    static Readings run(Counter counter, int items) throws InterruptedException {
+    public static Readings run(Counter counter, int items) throws InterruptedException {
         // Slot i holds the items handed to writer i and not yet taken.
         AtomicLongArray inbox = new AtomicLongArray(2);
         AtomicLong lowest = new AtomicLong(Long.MAX_VALUE);

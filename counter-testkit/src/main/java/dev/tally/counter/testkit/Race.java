@@ -1,4 +1,4 @@
-package dev.tally.counter.impl;
+package dev.tally.counter.testkit;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,17 +11,17 @@ import java.util.function.BooleanSupplier;
  * Runs bodies on their own threads, all released by one latch, and waits for every one of them;
  * the first failure on any thread fails the caller.
  */
-final class Race {
+public final class Race {
 
     /** The work of one racing thread, given its index. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void run(int index) throws Exception;
     }
 
     /** The work of a thread that watches the writers until the last of them has finished. */
     @FunctionalInterface
-    interface Observer {
+    public interface Observer {
         void run(BooleanSupplier writersRunning) throws Exception;
     }
 
@@ -29,7 +29,7 @@ final class Race {
     }
 
     /** Runs {@code writer} on {@code writers} threads, indexed from 0. */
-    static void run(int writers, Body writer) throws InterruptedException {
+    public static void run(int writers, Body writer) throws InterruptedException {
         runWithObserver(writers, writer, writersRunning -> { });
     }
 
@@ -38,7 +38,7 @@ final class Race {
      * more thread, all released together; the observer's supplier turns false once every writer
      * has returned.
      */
-    static void runWithObserver(int writers, Body writer, Observer observer)
+    public static void runWithObserver(int writers, Body writer, Observer observer)
             throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         AtomicInteger running = new AtomicInteger(writers);
