@@ -20,6 +20,9 @@ import java.util.Optional;
  * }
  * }</pre>
  *
+ * <p>{@code RedisCounter} is not listed: it needs a server. counter-redis's
+ * {@code RedisCounterContractTest} runs the same suites on it with its promises declared.
+ *
  * <p>Counters are named, not referenced: counter-impl's own tests use this module, so it cannot
  * depend on counter-impl. {@code CounterListTest} in counter-impl checks that every name loads
  * and that every public counter there is listed.
