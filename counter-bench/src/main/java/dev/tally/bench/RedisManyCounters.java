@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import org.openjdk.jol.info.GraphLayout;
 
 /**
  * The cost of many counters in one JVM on one {@link RedisCounters}: connections and threads it
@@ -67,6 +68,7 @@ public final class RedisManyCounters {
                             / (System.nanoTime() - wall);
                     incrbyMillis[r] = pipelinedIncrby(admin, n);
                 }
+                long perCounter = footprint(client, server, counters, n);
                 long ours = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> t.getName().startsWith("tally-redis")).count();
                 System.out.printf("%,d counters on one RedisCounters (%s, %s)%n", n, server.version(),
@@ -75,6 +77,8 @@ public final class RedisManyCounters {
                 System.out.printf("  threads of tally            %d%n", ours);
                 System.out.printf("  one flush of %,d batches  %s ms%n", n, summary(flushMillis));
                 System.out.printf("  idle flusher CPU            %s %% of a core%n", summary(idlePercent));
+                System.out.printf("  heap per flushed counter    %d B (JOL: the factory's graph, less that of a "
+                        + "factory with one counter, per counter)%n", perCounter);
                 System.out.printf("  %,d INCRBY, one pipeline  %s ms (the same keys, no script)%n", n,
                         summary(incrbyMillis));
             } finally {
@@ -84,6 +88,21 @@ public final class RedisManyCounters {
             }
         } finally {
             client.shutdown();
+        }
+    }
+
+    /**
+     * The heap that each of {@code n} flushed counters adds to its factory: the factory's object
+     * graph, less that of another factory on the same client with one flushed counter, divided by
+     * {@code n - 1}. Both graphs hold a connection, so what they share cancels out.
+     */
+    private static long footprint(RedisClient client, RedisServer server, RedisCounters counters, int n) {
+        try (RedisCounters one = RedisCounters.builder(client, server.uri()).shutdownHook(false).build()) {
+            one.counter("footprint-0").increment();
+            one.flush();
+            long base = GraphLayout.parseInstance(one).totalSize();
+            long all = GraphLayout.parseInstance(counters).totalSize();
+            return (all - base) / Math.max(1, n - 1);
         }
     }
 

@@ -89,11 +89,15 @@ import java.util.function.Supplier;
  */
 public final class RedisCounter implements Counter, AutoCloseable {
 
-    private static final VarHandle QUEUED;
+    private static final VarHandle STATE;
+    /** {@link #state} bit: on the factory's list of changed counters; set by the add that puts it there. */
+    private static final int QUEUED = 1;
+    /** {@link #state} bit: closed; {@link #closeStarted} makes sure only one caller closes. */
+    private static final int CLOSED = 2;
 
     static {
         try {
-            QUEUED = MethodHandles.lookup().findVarHandle(RedisCounter.class, "queued", boolean.class);
+            STATE = MethodHandles.lookup().findVarHandle(RedisCounter.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -105,10 +109,13 @@ public final class RedisCounter implements Counter, AutoCloseable {
     /** Whether closing this counter closes its factory: a counter built by {@link #builder}. */
     private final boolean ownsFactory;
     private final StripedCounter pending = new StripedCounter();
-    /** On the factory's list of changed counters; set by the add that puts it there. */
-    private volatile boolean queued;
-    /** Read by every add; {@link #closeStarted} makes sure only one caller closes. */
-    private volatile boolean closed;
+    /** The factory's flush threshold, here so that an add reads it without a dependent load. */
+    private final long threshold;
+    /**
+     * {@link #QUEUED} and {@link #CLOSED} in one field, so that an add reads both with one load
+     * after its atomic add, where every load waits for the add to finish.
+     */
+    private volatile int state;
     private volatile boolean closeStarted;
     private volatile RuntimeException lastFailure;
 
@@ -123,7 +130,12 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private boolean inFlightSent;
     private final Drains drains;
     /** The command last sent, for the message of a refusal. */
-    private String lastCommand = "nothing";
+    /**
+     * The command last sent, for the message of a refusal: a constant per kind, so that a flush
+     * allocates no text per counter; the drain's id, for the drain script.
+     */
+    private Command lastCommand = Command.NONE;
+    private String lastDrainId;
     private long lastValue;
     private boolean heardFromServer;
     private long lastHeardNanos;
@@ -134,6 +146,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         this.keys = new Keys(owner.keyPrefix, name, clientId);
         this.drains = new Drains(keys);
         this.ownsFactory = ownsFactory;
+        this.threshold = owner.threshold;
         this.lastHeardNanos = System.nanoTime();
     }
 
@@ -172,18 +185,20 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     @Override
     public void add(long delta) {
+        boolean large = delta >= threshold || delta <= -threshold;
         ensureOpen();
         pending.add(delta);
-        // After the add: the flusher clears the flag before it takes what is pending, so an add
-        // that still sees the flag set is taken by that flush (both are volatile accesses).
-        if (!queued) {
+        // After the add: the flusher clears QUEUED before it takes what is pending, so an add
+        // that still sees it set is taken by that flush (both are volatile accesses).
+        int seen = state;
+        if (seen != QUEUED) {
+            if ((seen & CLOSED) != 0) {
+                throw new IllegalStateException("counter '" + name + "' was closed during add("
+                        + delta + "): that add may not have reached Redis");
+            }
             markChanged();
         }
-        if (closed) {
-            throw new IllegalStateException("counter '" + name + "' was closed during add("
-                    + delta + "): that add may not have reached Redis");
-        }
-        if (delta >= owner.threshold || delta <= -owner.threshold) {
+        if (large) {
             owner.wake();
         }
     }
@@ -331,7 +346,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     /** Whether {@link #close()} has started: {@link RedisCounters#counter} then makes a new one. */
     boolean isClosing() {
-        return closeStarted || closed;
+        return closeStarted || (state & CLOSED) != 0;
     }
 
     /**
@@ -387,7 +402,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
                 return CompletableFuture.completedFuture(null);
             }
             closeStarted = true;
-            closed = true;
+            STATE.getAndBitwiseOr(this, CLOSED);
             owner.forget(this);
             if (!mayTry && (hasInFlight || pending.get() != 0L || drains.anyUndelivered())) {
                 throw unavailable(new IllegalStateException("not tried: the factory's last flush failed"),
@@ -412,8 +427,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     /** Puts this counter on its factory's list of changed counters, unless it is on it. */
     void markChanged() {
-        if (QUEUED.compareAndSet(this, false, true)) {
-            owner.changed(this);
+        for (int seen = state; (seen & QUEUED) == 0; seen = state) {
+            if (STATE.compareAndSet(this, seen, seen | QUEUED)) {
+                owner.changed(this);
+                return;
+            }
         }
     }
 
@@ -436,7 +454,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         boolean started = false;
         try {
             // Before taking what is pending: an add that still sees the flag is taken now.
-            queued = false;
+            STATE.getAndBitwiseAnd(this, ~QUEUED);
             if (closeStarted) {
                 return null;
             }
@@ -489,7 +507,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * the batch stays in flight, sent again by the next flush or call. Allocates nothing.
      */
     void abandonFlush() {
-        queued = false;   // so that the next add lists it again, if relist() cannot
+        STATE.getAndBitwiseAnd(this, ~QUEUED);   // so that the next add lists it again, if relist() cannot
         lock.unlock();
         relist();
     }
@@ -500,10 +518,10 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     void relist() {
         try {
-            queued = false;
+            STATE.getAndBitwiseAnd(this, ~QUEUED);
             markChanged();
         } catch (RuntimeException | Error e) {
-            queued = false;
+            STATE.getAndBitwiseAnd(this, ~QUEUED);
         }
     }
 
@@ -530,8 +548,8 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private String runDrain(String id, List<String> absorb, boolean take) {
         String[] args = {Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds()),
             Integer.toString(absorb.size()), take ? "1" : "0"};
-        lastCommand = "the drain script (EVALSHA or EVAL; GET, SET, DEL on " + keys.value + " and "
-                + keys.drain(id) + ")";
+        lastCommand = Command.DRAIN;
+        lastDrainId = id;
         CompletableFuture<String> sent = owner.link.script(Scripts.DRAIN, Scripts.DRAIN_SHA,
                 drains.scriptKeys(id, absorb), args);
         drains.sent(id);
@@ -600,7 +618,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             sent = true;
         }
         if (read && !sent) {
-            lastCommand = "GET " + keys.value;
+            lastCommand = Command.GET;
             heard(parse(owner.link.await(owner.link.get(keys.value), deadline)));
         }
         return lastValue;
@@ -621,8 +639,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         batchKeys[0] = keys.value;
         batchKeys[1] = keys.seq;
         System.arraycopy(emptied, 0, batchKeys, 2, emptied.length);
-        lastCommand = "the add script (EVALSHA or EVAL; GET, INCRBY, SET on " + keys.value + " and "
-                + keys.seq + ")";
+        lastCommand = Command.ADD;
         CompletableFuture<String> reply = owner.link.script(Scripts.ADD, Scripts.ADD_SHA, batchKeys,
                 Scripts.addArgs(seq, inFlight));
         inFlightSent = true;
@@ -723,10 +740,24 @@ public final class RedisCounter implements Counter, AutoCloseable {
 
     private CounterRejectedException rejected(RuntimeException e, String drainId, boolean closing) {
         return new CounterRejectedException("Redis at " + owner.link.description() + " refused "
-                + lastCommand + " of counter '" + name + "': " + e.getMessage()
+                + describe(lastCommand) + " of counter '" + name + "': " + e.getMessage()
                 + " (not retried: this will not pass by waiting); " + fate(drainId, closing, true),
                 drains.mayHaveApplied(drainId) ? drainId : null, e);
     }
+
+    private String describe(Command command) {
+        return switch (command) {
+            case NONE -> "nothing";
+            case GET -> "GET " + keys.value;
+            case ADD -> "the add script (EVALSHA or EVAL; GET, INCRBY, SET on " + keys.value + " and "
+                    + keys.seq + ")";
+            case DRAIN -> "the drain script (EVALSHA or EVAL; GET, SET, DEL on " + keys.value + " and "
+                    + keys.drain(lastDrainId) + ")";
+        };
+    }
+
+    /** The kinds of command a counter sends. */
+    private enum Command { NONE, GET, ADD, DRAIN }
 
     private String fate(String drainId, boolean closing, boolean refused) {
         long unknown = hasInFlight && inFlightSent ? inFlight : 0L;
@@ -762,7 +793,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     private void ensureOpen() {
-        if (closed) {
+        if ((state & CLOSED) != 0) {
             throw new IllegalStateException("counter '" + name + "' is closed");
         }
     }
