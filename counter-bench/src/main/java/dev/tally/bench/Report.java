@@ -50,7 +50,7 @@ final class Report {
 
     static final String[][] REDIS_ADD = {
         {"tallyRedis", "tallyStriped"},
-        {"tallyRedisIntervalOnly", "tallyStriped"},
+        {"tallyRedisThreshold", "tallyStriped"},
         {"tallyStriped", null},
         {"incrbyPerAdd", "tallyRedis"},
     };

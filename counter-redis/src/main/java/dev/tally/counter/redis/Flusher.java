@@ -7,8 +7,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The one thread a {@link RedisCounters} starts. It sends the pending adds of every changed
- * counter every interval, and sooner when woken or when a check every 10 ms finds a changed
- * counter's pending amount past the threshold (so that adds never pay for that check). While the
+ * counter every interval, and sooner when woken or, with a threshold set, when a check every 10 ms
+ * finds a changed counter's pending amount past it (so that adds never pay for that check). While the
  * server fails it backs off instead, doubling up to a second (or the interval, if longer), and
  * ignores the threshold; an error thrown by a round is logged and backed off from the same way. Stopped, and joined, by
  * {@link #stop()}.
@@ -21,14 +21,20 @@ final class Flusher implements Runnable {
     private final BooleanSupplier flush;
     private final BooleanSupplier pastThreshold;
     private final long intervalNanos;
+    /** How long the thread sleeps at most: 10 ms with a threshold to check, else the interval. */
+    private final long checkNanos;
     private final Thread thread;
     private volatile boolean stopped;
     private volatile boolean woken;
 
-    /** {@code flush} makes one attempt and says whether it worked; {@code pastThreshold} is cheap. */
+    /**
+     * {@code flush} makes one attempt and says whether it worked; {@code pastThreshold} is cheap,
+     * or null when there is no threshold, and then the thread sleeps until the interval ends.
+     */
     Flusher(String name, Duration interval, BooleanSupplier flush, BooleanSupplier pastThreshold) {
         this.flush = flush;
         this.pastThreshold = pastThreshold;
+        this.checkNanos = pastThreshold == null ? interval.toNanos() : CHECK_NANOS;
         this.intervalNanos = interval.toNanos();
         this.thread = new Thread(this, "tally-redis-flusher-" + name);
         thread.setDaemon(true);
@@ -70,13 +76,13 @@ final class Flusher implements Runnable {
         long due = System.nanoTime() + intervalNanos;
         boolean failing = false;
         while (!stopped) {
-            LockSupport.parkNanos(this, Math.max(0L, Math.min(CHECK_NANOS, due - System.nanoTime())));
+            LockSupport.parkNanos(this, Math.max(0L, Math.min(checkNanos, due - System.nanoTime())));
             if (stopped) {
                 return;
             }
             long now = System.nanoTime();
             try {
-                boolean early = !failing && (woken || pastThreshold.getAsBoolean());
+                boolean early = !failing && (woken || (pastThreshold != null && pastThreshold.getAsBoolean()));
                 if (now - due < 0 && !early) {
                     continue;
                 }

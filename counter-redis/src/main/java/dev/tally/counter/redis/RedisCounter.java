@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * {@link #add(long)} adds to a local {@link StripedCounter} and, the first time after a flush,
  * puts the counter on its factory's list of changed counters. The factory's one flusher thread
  * takes what is pending (with {@code getAndReset}, so each add is taken exactly once) every flush
- * interval, sooner once the pending amount reaches the flush threshold, and on {@link #flush()},
+ * interval, sooner once the pending amount reaches the flush threshold if one is set, and on {@link #flush()},
  * {@link #get()}, {@link #getAndReset()} and {@link #close()}; it sends the batches of all changed
  * counters in one pipeline. A batch is {@code (client id, seq, delta)}; one batch per counter is in
  * flight at a time, retried with the same triple until the server acknowledges it, and a Lua
@@ -192,15 +192,20 @@ public final class RedisCounter implements Counter, AutoCloseable {
         // that still sees it set is taken by that flush (both are volatile accesses).
         int seen = state;
         if (seen != QUEUED) {
-            if ((seen & CLOSED) != 0) {
-                throw new IllegalStateException("counter '" + name + "' was closed during add("
-                        + delta + "): that add may not have reached Redis");
-            }
-            markChanged();
+            notQueued(seen, delta);
         }
         if (large) {
             owner.wake();
         }
+    }
+
+    /** The add's rare path, out of line so that the add itself stays small enough to inline. */
+    private void notQueued(int seen, long delta) {
+        if ((seen & CLOSED) != 0) {
+            throw new IllegalStateException("counter '" + name + "' was closed during add("
+                    + delta + "): that add may not have reached Redis");
+        }
+        markChanged();
     }
 
     /**

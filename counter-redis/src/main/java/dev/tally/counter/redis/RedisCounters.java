@@ -78,7 +78,7 @@ public final class RedisCounters implements AutoCloseable {
         this.stalenessNanos = builder.stalenessLimit.toNanos();
         this.flusher = new Flusher(builder.label != null ? builder.label : link.description(),
                 builder.flushInterval, this::flushChanged,
-                this::anyPastThreshold);
+                builder.flushThreshold == Long.MAX_VALUE ? null : this::anyPastThreshold);
         this.shutdownHook = builder.shutdownHook
                 ? new Thread(this::closeAtExit, "tally-redis-shutdown-" + link.description()) : null;
     }
@@ -91,7 +91,7 @@ public final class RedisCounters implements AutoCloseable {
      *
      * @param client the Lettuce client to connect with
      * @param server the server that holds the values
-     * @return a builder with the defaults: flush every 100 ms or at 1,000,000 pending, 2 s command
+     * @return a builder with the defaults: flush every 100 ms (no threshold), 2 s command
      *     timeout, 30 s staleness limit, key prefix {@code tally:}, a shutdown hook
      * @throws NullPointerException if an argument is null
      */
@@ -435,7 +435,7 @@ public final class RedisCounters implements AutoCloseable {
         private final RedisURI server;
         private final RedisClusterClient cluster;
         private Duration flushInterval = Duration.ofMillis(100);
-        private long flushThreshold = 1_000_000L;
+        private long flushThreshold = Long.MAX_VALUE;
         private Duration commandTimeout = Duration.ofSeconds(2);
         private Duration stalenessLimit = Duration.ofSeconds(30);
         private String keyPrefix = "tally:";
@@ -468,7 +468,11 @@ public final class RedisCounters implements AutoCloseable {
 
         /**
          * Sets the pending amount of a counter, either sign, at which a flush starts before the
-         * interval ends (at once for one add that large, else within 10 ms). Default 1,000,000.
+         * interval ends (at once for one add that large, else within 10 ms), to bound in amount,
+         * not only in time, what a crash of this JVM can lose. Each early flush wakes the flusher,
+         * the connection's thread and the server, so a counter added to faster than the threshold
+         * per 10 ms flushes up to a hundred times a second. Default: none
+         * ({@code Long.MAX_VALUE}): the interval alone, and no check every 10 ms.
          *
          * @param threshold a positive amount
          * @return this builder
