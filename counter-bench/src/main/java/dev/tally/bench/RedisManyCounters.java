@@ -6,13 +6,13 @@ import dev.tally.counter.redis.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
-import org.openjdk.jol.info.GraphLayout;
 
 /**
  * The cost of many counters in one JVM on one {@link RedisCounters}: connections and threads it
@@ -68,7 +68,7 @@ public final class RedisManyCounters {
                             / (System.nanoTime() - wall);
                     incrbyMillis[r] = pipelinedIncrby(admin, n);
                 }
-                long perCounter = footprint(client, server, counters, n);
+                long perCounter = footprint(client, server, n);
                 long ours = Thread.getAllStackTraces().keySet().stream()
                         .filter(t -> t.getName().startsWith("tally-redis")).count();
                 System.out.printf("%,d counters on one RedisCounters (%s, %s)%n", n, server.version(),
@@ -77,8 +77,8 @@ public final class RedisManyCounters {
                 System.out.printf("  threads of tally            %d%n", ours);
                 System.out.printf("  one flush of %,d batches  %s ms%n", n, summary(flushMillis));
                 System.out.printf("  idle flusher CPU            %s %% of a core%n", summary(idlePercent));
-                System.out.printf("  heap per flushed counter    %d B (JOL: the factory's graph, less that of a "
-                        + "factory with one counter, per counter)%n", perCounter);
+                System.out.printf("  heap per flushed counter    %d B (used heap after a full GC, before and "
+                        + "after %,d more)%n", perCounter, n);
                 System.out.printf("  %,d INCRBY, one pipeline  %s ms (the same keys, no script)%n", n,
                         summary(incrbyMillis));
             } finally {
@@ -92,18 +92,33 @@ public final class RedisManyCounters {
     }
 
     /**
-     * The heap that each of {@code n} flushed counters adds to its factory: the factory's object
-     * graph, less that of another factory on the same client with one flushed counter, divided by
-     * {@code n - 1}. Both graphs hold a connection, so what they share cancels out.
+     * The heap that each of {@code n} flushed counters holds: the used heap after a full GC, before
+     * and after making {@code n} counters on a factory that is already connected, adding to each
+     * and flushing them. Not JOL: its walk from a counter reaches Lettuce's connection, whose
+     * lambdas (hidden classes) it cannot lay out.
      */
-    private static long footprint(RedisClient client, RedisServer server, RedisCounters counters, int n) {
-        try (RedisCounters one = RedisCounters.builder(client, server.uri()).shutdownHook(false).build()) {
-            one.counter("footprint-0").increment();
-            one.flush();
-            long base = GraphLayout.parseInstance(one).totalSize();
-            long all = GraphLayout.parseInstance(counters).totalSize();
-            return (all - base) / Math.max(1, n - 1);
+    private static long footprint(RedisClient client, RedisServer server, int n) {
+        try (RedisCounters fresh = RedisCounters.builder(client, server.uri()).shutdownHook(false).build()) {
+            fresh.counter("footprint-warm").increment();
+            fresh.flush();   // connected, script loaded: not counted below
+            List<RedisCounter> made = new ArrayList<>(n);
+            long before = usedHeapAfterGc();
+            for (int i = 0; i < n; i++) {
+                made.add(fresh.counter("footprint-" + i));
+            }
+            made.forEach(RedisCounter::increment);
+            fresh.flush();
+            long after = usedHeapAfterGc();
+            return (after - before) / n;
         }
+    }
+
+    private static long usedHeapAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return memory.getHeapMemoryUsage().getUsed();
     }
 
     /** Sends one {@code INCRBY} to each counter's value key in one pipeline; returns ms. */

@@ -237,6 +237,15 @@ final class Link implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects, if not connected, waiting for it at most the command timeout; so that a round of
+     * many counters finds the connection open rather than each failing with "still connecting".
+     * Throws as a command would.
+     */
+    void connect() {
+        commands();
+    }
+
     /** Reads one key. */
     CompletableFuture<String> get(String key) {
         return commands().get(key).toCompletableFuture();

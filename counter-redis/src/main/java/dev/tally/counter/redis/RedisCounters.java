@@ -331,6 +331,13 @@ public final class RedisCounters implements AutoCloseable {
         boolean finishing = false;
         CompletableFuture<?>[] replies = null;
         try {
+            if (due.size() > 1) {
+                try {
+                    link.connect();
+                } catch (RuntimeException notYet) {
+                    // Each counter's batch fails the same way below, and the failure is logged once.
+                }
+            }
             replies = new CompletableFuture<?>[due.size()];
             boolean anySent = false;
             for (; started < due.size(); started++) {
