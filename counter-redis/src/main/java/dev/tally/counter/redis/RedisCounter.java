@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Supplier;
 
 /**
@@ -105,6 +106,14 @@ public final class RedisCounter implements Counter, AutoCloseable {
     /** Whether closing this counter closes its factory: a counter built by {@link #builder}. */
     private final boolean ownsFactory;
     private final StripedCounter pending = new StripedCounter();
+    /**
+     * Everything ever taken from {@link #pending} into a batch, so that {@link #addedInThisJvm()}
+     * is {@code taken + pending} without a round trip. A take and its accounting happen inside
+     * {@link #takeLock}'s write lock (under {@link #lock} too, so there is one writer); readers
+     * validate an optimistic read against it, so none sees a take without its accounting.
+     */
+    private long taken;
+    private final StampedLock takeLock = new StampedLock();
     /** On the factory's list of changed counters; set by the add that puts it there. */
     private volatile boolean queued;
     /** Read by every add; {@link #closeStarted} makes sure only one caller closes. */
@@ -315,6 +324,34 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     /**
+     * Returns the sum of every amount added to this counter in this JVM since it was opened,
+     * whether sent to the server yet or not, read without a round trip: this JVM's own adds, not
+     * the shared value that {@link #get()} returns. Drains do not lower it, since they take from
+     * the server's value; adds of other JVMs do not raise it. It wraps like {@code long}.
+     *
+     * <p>For an exporter that must not talk to the server on every read (counter-micrometer's):
+     * the sum of this over every JVM is everything added to the count. Thread-safe and
+     * non-blocking, except while the flusher moves the pending adds into a batch (a step without
+     * I/O), which a read waits out; never less than an earlier result while only amounts of zero
+     * or more are added.
+     *
+     * @return this JVM's adds to this counter, sent or not
+     */
+    public long addedInThisJvm() {
+        long stamp = takeLock.tryOptimisticRead();
+        long sum = taken + pending.get();
+        if (takeLock.validate(stamp)) {
+            return sum;
+        }
+        stamp = takeLock.readLock();
+        try {
+            return taken + pending.get();
+        } finally {
+            takeLock.unlockRead(stamp);
+        }
+    }
+
+    /**
      * Returns the last failure of a call or a flush of this counter, if there was one since the
      * server last answered it. Thread-safe.
      *
@@ -441,7 +478,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
                 return null;
             }
             if (!hasInFlight) {
-                long delta = pending.getAndReset();
+                long delta = takePending();
                 if (delta == 0L) {
                     return null;
                 }
@@ -590,7 +627,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         boolean sent = false;
         for (int batch = 0; batch < 2; batch++) {
             if (!hasInFlight) {
-                long delta = pending.getAndReset();
+                long delta = takePending();
                 if (delta == 0L) {
                     break;
                 }
@@ -604,6 +641,18 @@ public final class RedisCounter implements Counter, AutoCloseable {
             heard(parse(owner.link.await(owner.link.get(keys.value), deadline)));
         }
         return lastValue;
+    }
+
+    /** Takes what is pending, exactly once, and accounts for it in {@link #addedInThisJvm()}. */
+    private long takePending() {
+        long stamp = takeLock.writeLock();
+        try {
+            long delta = pending.getAndReset();
+            taken += delta;
+            return delta;
+        } finally {
+            takeLock.unlockWrite(stamp);
+        }
     }
 
     private void newBatch(long delta, String emptied) {
