@@ -1,0 +1,73 @@
+package dev.tally.counter.micrometer;
+
+import dev.tally.counter.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import java.util.Objects;
+
+/**
+ * Registers tally counters with a Micrometer {@link MeterRegistry}: a count of events as a
+ * {@code FunctionCounter} that never falls, however often the program drains it.
+ *
+ * <pre>{@code
+ * MeterRegistry registry = new SimpleMeterRegistry();            // or your PrometheusMeterRegistry
+ * MonotoneCounter served = TallyMeters.counter(registry, "requests.served", Tags.of("shop", "eu"),
+ *         new StripedCounter());
+ * served.increment();
+ * assert served.getAndReset() == 1;                              // the program's own report
+ * assert registry.get("requests.served").functionCounter().count() == 1;
+ * }</pre>
+ *
+ * <p>The registry keeps each exported counter reachable until its meter is removed (Micrometer's
+ * own function meters keep only a weak reference, and report {@code NaN} once it is cleared). A
+ * name and tags already registered are refused: Micrometer would otherwise go on reporting the
+ * first counter and ignore the second. Registration is thread-safe; that check is not atomic with
+ * a registration of the same name on another thread.
+ */
+public final class TallyMeters {
+
+    private TallyMeters() {
+    }
+
+    /**
+     * Exports {@code counter} as a {@code FunctionCounter} named {@code name} whose value is
+     * everything ever added to it, and returns the {@link MonotoneCounter} to add to and drain
+     * from now on: its drains return what was added since the last one and leave the exported
+     * total alone. From now on, add to {@code counter} only through the result (or through
+     * handles of its own, with amounts of zero or more), and never drain it directly. The
+     * exported value starts at {@code counter}'s value now. Thread-safe.
+     *
+     * @param registry where to register the meter
+     * @param name the meter's name, in Micrometer's dotted form
+     * @param tags the meter's tags
+     * @param counter a thread-safe counter, for example a {@code StripedCounter}
+     * @return the counter to add to and drain
+     * @throws IllegalArgumentException if {@code counter} holds a negative value, or a meter with
+     *     this name and these tags is already registered
+     */
+    public static MonotoneCounter counter(MeterRegistry registry, String name, Iterable<Tag> tags,
+            Counter counter) {
+        Objects.requireNonNull(counter, "counter");
+        long start = counter.get();
+        if (start < 0L) {
+            throw new IllegalArgumentException("counter '" + name + "' holds " + start
+                    + ": an exported total cannot start below zero");
+        }
+        MonotoneCounter exported = new MonotoneCounter(name, counter);
+        requireNew(registry, name, tags);
+        // The function holds the counter strongly; the weak reference Micrometer keeps is then
+        // never cleared while the meter is registered.
+        FunctionCounter.builder(name, exported, ignored -> exported.exported()).tags(tags)
+                .register(registry);
+        return exported;
+    }
+
+    /** Refuses a name and tags that a registered meter already carries. */
+    static void requireNew(MeterRegistry registry, String name, Iterable<Tag> tags) {
+        if (registry.find(name).tags(tags).meter() != null) {
+            throw new IllegalArgumentException("a meter named '" + name + "' with tags " + tags
+                    + " is already registered: Micrometer would keep reporting that one");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * tally's counters as Micrometer meters. {@link dev.tally.counter.micrometer.TallyMeters} exports a
+ * drained {@link dev.tally.counter.Counter} as a {@code FunctionCounter} whose series never falls
+ * (through a {@link dev.tally.counter.micrometer.MonotoneCounter}). On the module path this jar is the
+ * automatic module {@code dev.tally.counter.micrometer}.
+ */
+package dev.tally.counter.micrometer;
