@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *       scrapes interleave: it is the wrapped counter's own value, which drains do not touch.</li>
  *   <li>{@link #add(long)} rejects a negative amount with {@link IllegalArgumentException}
  *       naming it, and adds nothing: the exported total must never fall, so a count that goes
- *       down belongs in a gauge. Otherwise it is the wrapped counter's
+ *       down belongs in a {@link TallyMeters#gauge gauge}. Otherwise it is the wrapped counter's
  *       add, with its thread safety and progress, plus one comparison.</li>
  *   <li>{@link #getAndReset()}: exactly-once (each add counted in one drain or in what remains);
  *       blocking, one drain at a time.</li>
@@ -87,13 +87,14 @@ public final class MonotoneCounter implements Counter {
         if (delta < 0L) {
             throw new IllegalArgumentException("counter '" + name + "' is exported as a total that"
                     + " must never fall: add(" + delta + ") refused, nothing added (export a count"
-                    + " that goes down as a gauge)");
+                    + " that goes down with TallyMeters.gauge)");
         }
         total.add(delta);
     }
 
     /**
-     * Refused: the exported total must never fall; export a count that goes down as a gauge.
+     * Refused: the exported total must never fall; export a count that goes down with
+     * {@link TallyMeters#gauge}.
      *
      * @throws IllegalArgumentException always; nothing is added
      */

@@ -2,21 +2,28 @@ package dev.tally.counter.micrometer;
 
 import dev.tally.counter.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import java.util.Objects;
 
 /**
  * Registers tally counters with a Micrometer {@link MeterRegistry}: a count of events as a
- * {@code FunctionCounter} that never falls, however often the program drains it.
+ * {@code FunctionCounter} that never falls, however often the program drains it, and a count that
+ * goes up and down as a {@code Gauge}.
  *
  * <pre>{@code
  * MeterRegistry registry = new SimpleMeterRegistry();            // or your PrometheusMeterRegistry
  * MonotoneCounter served = TallyMeters.counter(registry, "requests.served", Tags.of("shop", "eu"),
  *         new StripedCounter());
+ * Counter inFlight = new StripedCounter();
+ * TallyMeters.gauge(registry, "requests.in.flight", Tags.empty(), inFlight);
+ * inFlight.increment();                                          // a request starts
  * served.increment();
+ * inFlight.decrement();                                          // and ends
  * assert served.getAndReset() == 1;                              // the program's own report
  * assert registry.get("requests.served").functionCounter().count() == 1;
+ * assert registry.get("requests.in.flight").gauge().value() == 0;
  * }</pre>
  *
  * <p>The registry keeps each exported counter reachable until its meter is removed (Micrometer's
@@ -61,6 +68,28 @@ public final class TallyMeters {
         FunctionCounter.builder(name, exported, ignored -> exported.exported()).tags(tags)
                 .register(registry);
         return exported;
+    }
+
+    /**
+     * Exports {@code counter} as a {@code Gauge} named {@code name} whose value is
+     * {@code counter.get()} at each read, for a count that goes up and down (requests in flight,
+     * open connections). Do not drain a counter exported this way: a drain of a striped counter
+     * that overlaps an increment and its decrement can leave it below zero (see
+     * {@code StripedCounter}). Thread-safe.
+     *
+     * @param registry where to register the meter
+     * @param name the meter's name, in Micrometer's dotted form
+     * @param tags the meter's tags
+     * @param counter the counter to read
+     * @return the registered gauge
+     * @throws IllegalArgumentException if a meter with this name and these tags is already
+     *     registered
+     */
+    public static Gauge gauge(MeterRegistry registry, String name, Iterable<Tag> tags, Counter counter) {
+        Objects.requireNonNull(counter, "counter");
+        requireNew(registry, name, tags);
+        return Gauge.builder(name, counter, c -> (double) c.get()).tags(tags).strongReference(true)
+                .register(registry);
     }
 
     /** Refuses a name and tags that a registered meter already carries. */

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every example in counter-micrometer's javadoc, and every {@code ```java micrometer} block of the
  * README, compiles and runs with assertions enabled, with a Lettuce {@code client} in scope and
- * {@code redis://localhost:6379} pointed at a real test server.
+ * {@code redis://localhost:6379} pointed at a real test server. Micrometer's types are imported
+ * by name, as a user must: {@code Counter} is both tally's and Micrometer's.
  */
 final class UsageExamplesTest {
 
@@ -46,7 +47,8 @@ final class UsageExamplesTest {
     Stream<DynamicTest> everyExampleCompilesAndRuns() {
         String imports = "import dev.tally.counter.*;\nimport dev.tally.counter.impl.*;\n"
                 + "import dev.tally.counter.micrometer.*;\nimport dev.tally.counter.redis.*;\n"
-                + "import io.micrometer.core.instrument.*;\n"
+                + "import io.micrometer.core.instrument.MeterRegistry;\n"
+                + "import io.micrometer.core.instrument.Tags;\n"
                 + "import io.micrometer.core.instrument.simple.SimpleMeterRegistry;\n"
                 + "import io.lettuce.core.*;\nimport java.time.Duration;";
         String here = "redis://127.0.0.1:" + server.port();
