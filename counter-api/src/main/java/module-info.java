@@ -1,5 +1,5 @@
 /**
- * The tally {@code Counter} API: one interface and its contract. Implementations live in the
+ * The tally {@code Counter} API: {@code Counter}, {@code CounterMap} and their contracts. Implementations live in the
  * module {@code dev.tally.counter.impl}.
  */
 module dev.tally.counter {

@@ -65,6 +65,15 @@ public final class BenchMain {
         results.addAll(new Runner(settings(full)
                 .include("\\.(MixedBenchmark|DrainBenchmark)\\.")
                 .build()).run());
+        for (int threads : new int[] {2, 4}) {
+            results.addAll(new Runner(settings(full)
+                    .include("\\.MapHotKeyBenchmark\\.")
+                    .threads(threads)
+                    .build()).run());
+        }
+        results.addAll(new Runner(settings(full)
+                .include("\\.(MapSpreadBenchmark|MapDrainAllBenchmark)\\.")
+                .build()).run());
         try (PrintStream json = new PrintStream(out.resolve("jmh-results.json").toFile(),
                 StandardCharsets.UTF_8)) {
             ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(results);
@@ -74,6 +83,8 @@ public final class BenchMain {
                 ? RedisThroughput.measure(3, 3_000, 4)
                 : RedisThroughput.measure(1, 200, 1);   // the smoke run only checks the path: 2 JVMs, not 10
         List<Footprint.Row> footprint = Footprint.measure();
+        int mapKeys = full ? 1_000_000 : 1_000;   // JOL walks every object: a moment at 1,000
+        String mapFootprint = MapFootprint.table(mapKeys, MapFootprint.measure(mapKeys));
         Footprint.WriterCost writerCost = Footprint.perThreadWriter();
         Report report = new Report(Measurements.of(results));
         String machine = machine();
@@ -84,7 +95,8 @@ public final class BenchMain {
                 "%nOne live `PerThreadCounter` writer keeps %d bytes: %d for its padded cell "
                         + "(also the weak reference to its handle), %d for its slot in the "
                         + "counter, %d for the handle.%n",
-                writerCost.total(), writerCost.cell(), writerCost.slot(), writerCost.handle());
+                writerCost.total(), writerCost.cell(), writerCost.slot(), writerCost.handle())
+                + "\n## Keyed counters: footprint per key, keys excluded (JOL)\n\n" + mapFootprint;
         Files.writeString(out.resolve("results.md"), md);
         System.out.println(md);
         System.out.println("Wrote " + out.toAbsolutePath());

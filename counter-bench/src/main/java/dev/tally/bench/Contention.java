@@ -22,9 +22,13 @@ final class Contention {
 
     /** Runs {@code body} on each of {@link #THREADS} threads, released together; waits for all. */
     static void run(Runnable body) {
+        run(body, THREADS);
+    }
+
+    private static void run(Runnable body, int count) {
         CountDownLatch start = new CountDownLatch(1);
-        Thread[] threads = new Thread[THREADS];
-        for (int t = 0; t < THREADS; t++) {
+        Thread[] threads = new Thread[count];
+        for (int t = 0; t < count; t++) {
             threads[t] = new Thread(() -> {
                 try {
                     start.await();

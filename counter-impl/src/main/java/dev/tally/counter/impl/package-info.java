@@ -25,5 +25,9 @@
  *         visible</td><td>handle adds wait-free; reads and drains may block</td></tr>
  *   </tbody>
  * </table>
+ *
+ * <p>{@link dev.tally.counter.impl.StripedCounterMap} implements
+ * {@link dev.tally.counter.CounterMap}: a counter per key, drained exactly-once, idle keys
+ * removed, with an optional cap on the number of keys.
  */
 package dev.tally.counter.impl;

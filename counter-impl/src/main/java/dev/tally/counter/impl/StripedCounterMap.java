@@ -1,0 +1,478 @@
+package dev.tally.counter.impl;
+
+import dev.tally.counter.Counter;
+import dev.tally.counter.CounterMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Counters by key for many writer threads: exact drains of every key, keys removed once idle, and
+ * an optional cap on the number of keys.
+ *
+ * <pre>{@code
+ * CounterMap<String> errors = new StripedCounterMap<>(1_000, "other");   // at most 1,000 keys besides "other"
+ * errors.increment("timeout");
+ * Counter refused = errors.counter("refused");                          // bound once, no look-up per add
+ * refused.add(2);
+ * assert errors.drain().equals(java.util.Map.of("timeout", 1L, "refused", 2L));
+ * errors.drain();                                                       // both at zero for a whole period...
+ * errors.drain();                                                       // ...so this drain removes them
+ * assert errors.size() == 0;
+ * refused.increment();                                                  // the handle still counts
+ * assert errors.get("refused") == 1;
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>Thread safety: thread-safe.</li>
+ *   <li>Exactly-once: every add is counted exactly once, in the result of one {@link #drain()} or
+ *       one {@link #getAndReset(Object)}, or in what the map holds afterwards, under any
+ *       interleaving, including an add that races the removal of its key and one that races the
+ *       map growing or shrinking its table (jcstress scenarios {@code MapDrainRace} and
+ *       {@code MapRemovalRace}).</li>
+ *   <li>{@code add} to a key the map holds, and through a {@link #counter(Object)}: lock-free (a
+ *       compare-and-set on the key's slot, whose failure means another add succeeded); a key
+ *       whose adds collide inflates to striped cells like {@link StripedCounter}'s, where an add
+ *       is one atomic add, wait-free on x86-64. An add that finds its key removed re-adds it and
+ *       retries. An add to a key the map does not hold takes a lock to insert it, and an add that
+ *       finds its key's table being rebuilt waits for the rebuild.</li>
+ *   <li>Visibility: an add is visible to every {@code get}, {@code snapshot} and drain that
+ *       starts after it returns, with one exception: an add that lands in a key just removed is
+ *       moved to the key's new place by the first thread that sees the removal, which may be a
+ *       different adder of that key, so it may become visible a moment after its own
+ *       {@code add} returned. It is never lost.</li>
+ *   <li>{@code get(key)}: not linearizable: the key's slot and, for a contended key, its cells,
+ *       read one after another. Lock-free, except while the table is rebuilt, which it waits
+ *       for.</li>
+ *   <li>{@code drain()}: exactly-once, but not a snapshot of one instant: it takes each key in
+ *       turn with atomic swaps, so an add to a key already taken stays for the next drain. One
+ *       drain runs at a time (others wait); a drain never blocks adds, except when it shrinks the
+ *       table. {@code getAndReset(key)} is exactly-once and lock-free, except during a rebuild.
+ *       {@code snapshot()} reads each key in turn, taking nothing.</li>
+ * </ul>
+ *
+ * <h2>Memory</h2>
+ * A key costs one slot in each of three arrays (its key reference, a {@code long} and a state
+ * byte), with no object of its own, in a table kept between a quarter and three quarters full; a
+ * key whose adds collide also holds the stripes it inflated to. A key removed leaves a tombstone
+ * until the table is rebuilt, which happens when the table fills up, and when a drain finds it
+ * less than one-eighth used.
+ *
+ * <p>A key whose value is zero at one drain (nothing added since the drain before, or adds that
+ * sum to zero) and again at the next is removed by that next drain. So the map holds the keys
+ * added to in the last two drain periods, not every key ever seen. A key removed reads 0; adding
+ * to it again brings it back, and a {@code Counter} from {@link #counter(Object)} keeps counting
+ * into it after its removal.
+ *
+ * <h2>Cap</h2>
+ * Built with {@link #StripedCounterMap(int, Object)}, the map holds at most {@code maxKeys} keys
+ * besides the overflow key. Once it does, an add to a key it does not hold goes to the overflow
+ * key instead, counted exactly like any other add; so does a {@code Counter} from
+ * {@code counter(key)} made for such a key, until the overflow key is removed, when it tries its
+ * own key again. Keys removed make room for new ones.
+ *
+ * @param <K> the type of the keys
+ */
+public final class StripedCounterMap<K> implements CounterMap<K> {
+
+    /*
+     * Implementation overview.
+     *
+     * The keys live in an open-addressing table (KeyTable) of three parallel arrays: keys, values
+     * (long) and states (byte: IDLE, INFLATED, RETIRED bits), with linear probing. A slot is
+     * never reused for another key within one table, so an index that a thread or a handle holds
+     * always means the same key. Readers probe without a lock; inserts take the structure lock
+     * and publish the key with a release store after its value and state.
+     *
+     * An add to a held key is a compare-and-set on its value. After two failures in one add the
+     * slot inflates: a KeyStripes (StripedCounter's stripes) is installed in a lazily allocated
+     * side chunk, then the INFLATED bit is set, and from then on adds go to the stripes. The
+     * value stays a part of the key's count (late CASes still land there), so every read and
+     * take sums both.
+     *
+     * Removal is retirement: the RETIRED bit is set by CAS (by a drain, only on a slot that is
+     * IDLE: zero at the previous drain and zero again now), and then the retiring thread takes
+     * the slot's value and stripes with atomic swaps. Every add re-reads the state after landing:
+     * an add that lands after the retiring swap comes after the RETIRED store in the
+     * synchronization order (all of these are volatile-mode accesses), so it sees RETIRED and
+     * swaps out what the slot holds and adds that to the key's current slot. Each amount in the
+     * slot is taken by exactly one swap: the retirer's, or one adder's. An add that sees RETIRED
+     * before landing adds nothing there and looks the key up again. A slot's stripes are dropped
+     * only after RETIRED is set and they are taken, so an adder that sees INFLATED and no stripes
+     * is looking at a retired slot.
+     *
+     * Growing and shrinking build a new table under the structure lock: the old one is marked
+     * `moving`, every slot retired and taken into the new table (the IDLE bit kept, the stripes
+     * folded into the value), then the new table is published. Late adders to the old table move
+     * their residue as above; readers that miss a key in a moving table take the lock, which
+     * waits for the rebuild, and look again.
+     *
+     * A drain runs under its own lock, never the structure lock except to shrink: it walks the
+     * table it read, swaps each slot, and marks or retires idle ones. A rebuild racing it retires
+     * the slots it has not reached; their values are then in the new table and stay for the next
+     * drain.
+     *
+     * The cap counts keys other than the overflow key; the check under the structure lock is
+     * exact, and a lock-free pre-check refuses new keys once the map holds more than maxKeys.
+     */
+
+    private static final int MIN_CAPACITY = 16;
+
+    private final ReentrantLock structure = new ReentrantLock();
+    private final ReentrantLock draining = new ReentrantLock();
+    private final AtomicInteger held = new AtomicInteger();
+    private final int maxKeys;
+    private final Object overflowKey;
+    private volatile KeyTable table = new KeyTable(MIN_CAPACITY);
+
+    /** Creates an empty map with no cap on the number of keys. */
+    public StripedCounterMap() {
+        this.maxKeys = Integer.MAX_VALUE;
+        this.overflowKey = null;
+    }
+
+    /**
+     * Creates an empty map that holds at most {@code maxKeys} keys besides {@code overflowKey}.
+     *
+     * @param maxKeys the most keys held at once, the overflow key not counted
+     * @param overflowKey the key that adds to new keys go to once the map is full
+     * @throws IllegalArgumentException if {@code maxKeys} is less than 1
+     * @throws NullPointerException if {@code overflowKey} is null
+     */
+    public StripedCounterMap(int maxKeys, K overflowKey) {
+        if (maxKeys < 1) {
+            throw new IllegalArgumentException("maxKeys must be at least 1, was " + maxKeys);
+        }
+        this.maxKeys = maxKeys;
+        this.overflowKey = Objects.requireNonNull(overflowKey, "overflowKey");
+    }
+
+    /**
+     * {@inheritDoc} Thread-safe; lock-free for a key the map holds, blocking to insert a new key
+     * (see the class comment). An add of 0 changes nothing.
+     */
+    @Override
+    public void add(K key, long delta) {
+        Objects.requireNonNull(key, "key");
+        if (delta != 0L) {
+            addTo(key, delta);
+        }
+    }
+
+    private void addTo(Object key, long delta) {
+        Object k = key;
+        int hash = KeyTable.spread(k);
+        while (true) {
+            KeyTable t = table;
+            int i = t.find(k, hash);
+            if (i >= 0) {
+                if (addAt(t, i, k, delta)) {
+                    return;
+                }
+            } else if (!admit(k, hash)) {
+                k = overflowKey;
+                hash = KeyTable.spread(k);
+            }
+        }
+    }
+
+    /**
+     * Adds {@code delta} to slot {@code i} of {@code t}, which holds {@code key}. Returns false,
+     * having added nothing, if the slot was retired first; once the add has landed it returns
+     * true, having moved what the slot held if it was retired meanwhile.
+     */
+    boolean addAt(KeyTable t, int i, Object key, long delta) {
+        int failures = 0;
+        while (true) {
+            int s = t.state(i);
+            if ((s & KeyTable.RETIRED) != 0) {
+                return false;
+            }
+            KeyStripes stripes = null;
+            if ((s & KeyTable.INFLATED) != 0) {
+                stripes = t.stripes(i);
+                if (stripes == null) {
+                    continue;   // dropped: the slot is retired, and the state says so next
+                }
+                stripes.addStriped(delta);
+            } else {
+                long v = t.value(i);
+                if (!t.casValue(i, v, v + delta)) {
+                    if (++failures >= 2) {
+                        inflate(t, i);
+                    }
+                    continue;
+                }
+            }
+            if ((t.state(i) & KeyTable.RETIRED) != 0) {
+                long residue = t.take(i, stripes);
+                if (residue != 0L) {
+                    addTo(key, residue);
+                }
+            }
+            return true;
+        }
+    }
+
+    private static void inflate(KeyTable t, int i) {
+        t.installStripes(i, new KeyStripes());
+        if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
+            t.dropStripes(i);
+        }
+    }
+
+    /**
+     * Makes the map hold {@code key}, under the structure lock, unless the cap refuses it: returns
+     * whether the key is held (or was already).
+     */
+    private boolean admit(Object key, int hash) {
+        boolean capped = overflowKey != null && !key.equals(overflowKey);
+        if (capped && held.get() > maxKeys) {
+            return false;
+        }
+        structure.lock();
+        try {
+            KeyTable t = table;
+            if (t.find(key, hash) >= 0) {
+                return true;
+            }
+            if (capped) {
+                int others = held.get() - (t.find(overflowKey, KeyTable.spread(overflowKey)) >= 0 ? 1 : 0);
+                if (others >= maxKeys) {
+                    return false;
+                }
+            }
+            if ((t.used + 1) * 4L > t.capacity() * 3L) {
+                t = rebuild(t, held.get() + 1);
+            }
+            // Counted before it is visible: a drain may remove it as soon as it is.
+            held.incrementAndGet();
+            t.insert(key, hash, 0L, 0);
+            return true;
+        } finally {
+            structure.unlock();
+        }
+    }
+
+    /** Builds and publishes a table for {@code keys} keys from {@code old}. Under the lock. */
+    private KeyTable rebuild(KeyTable old, int keys) {
+        int capacity = MIN_CAPACITY;
+        while (capacity < keys * 2L) {
+            capacity <<= 1;
+        }
+        KeyTable fresh = new KeyTable(capacity);
+        old.moving = true;
+        for (int i = 0; i <= old.mask; i++) {
+            Object k = old.key(i);
+            if (k == null || k == KeyTable.TOMBSTONE) {
+                continue;
+            }
+            int s = old.setUnlessRetired(i, KeyTable.RETIRED);
+            if (s >= 0) {
+                fresh.insert(k, KeyTable.spread(k), old.take(i, null), s & KeyTable.IDLE);
+            }
+        }
+        table = fresh;
+        return fresh;
+    }
+
+    /** Waits for a rebuild in progress, if any, to publish its table. */
+    private void awaitRebuild() {
+        structure.lock();
+        structure.unlock();
+    }
+
+    /**
+     * {@inheritDoc} Thread-safe, not linearizable; lock-free except during a rebuild (see the
+     * class comment).
+     */
+    @Override
+    public long get(K key) {
+        Objects.requireNonNull(key, "key");
+        int hash = KeyTable.spread(key);
+        while (true) {
+            KeyTable t = table;
+            int i = t.find(key, hash);
+            if (i < 0) {
+                if (!t.moving) {
+                    return 0L;
+                }
+                awaitRebuild();
+                continue;
+            }
+            long v = t.read(i);
+            if ((t.state(i) & KeyTable.RETIRED) == 0) {
+                return v;
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} Thread-safe and exactly-once; lock-free except during a rebuild. Does not
+     * remove the key.
+     */
+    @Override
+    public long getAndReset(K key) {
+        Objects.requireNonNull(key, "key");
+        int hash = KeyTable.spread(key);
+        long taken = 0L;
+        while (true) {
+            KeyTable t = table;
+            int i = t.find(key, hash);
+            if (i < 0) {
+                if (!t.moving) {
+                    return taken;
+                }
+                awaitRebuild();
+                continue;
+            }
+            long v = t.take(i, null);
+            taken += v;
+            if (v != 0L) {
+                t.clear(i, KeyTable.IDLE);
+            }
+            if ((t.state(i) & KeyTable.RETIRED) == 0) {
+                return taken;
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} Thread-safe and exactly-once, not a snapshot; blocking, one drain at a time.
+     * Removes the keys that were zero at the previous drain and are zero now.
+     */
+    @Override
+    public Map<K, Long> drain() {
+        Map<K, Long> out = new HashMap<>();
+        draining.lock();
+        try {
+            KeyTable t = table;
+            for (int i = 0; i <= t.mask; i++) {
+                Object k = t.key(i);
+                if (k == null || k == KeyTable.TOMBSTONE) {
+                    continue;
+                }
+                int s = t.state(i);
+                if ((s & KeyTable.RETIRED) != 0) {
+                    continue;
+                }
+                long v = t.take(i, null);
+                if (v != 0L) {
+                    put(out, k, v);
+                    if ((s & KeyTable.IDLE) != 0) {
+                        t.clear(i, KeyTable.IDLE);
+                    }
+                } else if ((s & KeyTable.IDLE) == 0) {
+                    t.setUnlessRetired(i, KeyTable.IDLE);
+                } else if (retireIdle(t, i)) {
+                    put(out, k, t.take(i, null));
+                    t.dropStripes(i);
+                    t.bury(i);
+                    held.decrementAndGet();
+                }
+            }
+            shrinkIfSparse(t);
+        } finally {
+            draining.unlock();
+        }
+        return out;
+    }
+
+    /** Sets RETIRED on a slot that is still IDLE and not retired; returns whether it did. */
+    private static boolean retireIdle(KeyTable t, int i) {
+        while (true) {
+            int s = t.state(i);
+            if ((s & KeyTable.RETIRED) != 0 || (s & KeyTable.IDLE) == 0) {
+                return false;
+            }
+            if (t.casState(i, s, s | KeyTable.RETIRED)) {
+                return true;
+            }
+        }
+    }
+
+    private void shrinkIfSparse(KeyTable t) {
+        if (t.capacity() > MIN_CAPACITY && held.get() * 8L < t.capacity()) {
+            structure.lock();
+            try {
+                if (table == t) {
+                    rebuild(t, held.get() + 1);
+                }
+            } finally {
+                structure.unlock();
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <K> void put(Map<K, Long> out, Object key, long value) {
+        if (value != 0L) {
+            out.merge((K) key, value, Long::sum);
+        }
+    }
+
+    /** {@inheritDoc} Thread-safe; reads each key in turn, so not a snapshot of one instant. */
+    @Override
+    public Map<K, Long> snapshot() {
+        while (true) {
+            KeyTable t = table;
+            Map<K, Long> out = new HashMap<>();
+            for (int i = 0; i <= t.mask; i++) {
+                Object k = t.key(i);
+                if (k != null && k != KeyTable.TOMBSTONE
+                        && (t.state(i) & KeyTable.RETIRED) == 0) {
+                    put(out, k, t.read(i));
+                }
+            }
+            if (!t.moving) {
+                return out;
+            }
+            awaitRebuild();
+        }
+    }
+
+    /**
+     * {@inheritDoc} The counter's adds are this map's adds to {@code key}, with the same
+     * guarantees and no look-up while the key's slot lasts; after its key is removed, or the
+     * table rebuilt, its next add finds the key's new slot. Its {@code get()} and
+     * {@code getAndReset()} are {@link #get(Object)} and {@link #getAndReset(Object)} of the key.
+     */
+    @Override
+    public Counter counter(K key) {
+        return new KeyCounter(this, Objects.requireNonNull(key, "key"));
+    }
+
+    /**
+     * The slot that adds to {@code key} go to now, inserting the key (or, past the cap, the
+     * overflow key) if the map does not hold it.
+     */
+    KeyCounter.Binding bind(Object key) {
+        Object k = key;
+        int hash = KeyTable.spread(k);
+        while (true) {
+            KeyTable t = table;
+            int i = t.find(k, hash);
+            if (i >= 0) {
+                return new KeyCounter.Binding(t, i, k);
+            }
+            if (!admit(k, hash)) {
+                k = overflowKey;
+                hash = KeyTable.spread(k);
+            }
+        }
+    }
+
+    /** {@inheritDoc} Thread-safe; a count kept beside the table, exact when no update runs. */
+    @Override
+    public int size() {
+        return held.get();
+    }
+
+    /** The capacity of the current table; for tests. */
+    int capacity() {
+        return table.capacity();
+    }
+}
