@@ -1,6 +1,7 @@
 package dev.tally.counter.micrometer;
 
 import dev.tally.counter.Counter;
+import dev.tally.counter.CounterMap;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -90,6 +91,35 @@ public final class TallyMeters {
         requireNew(registry, name, tags);
         return Gauge.builder(name, counter, c -> (double) c.get()).tags(tags).strongReference(true)
                 .register(registry);
+    }
+
+    /**
+     * Exports {@code map} as one {@code FunctionCounter} series per key, named {@code name}, the
+     * key ({@code String.valueOf}) under the tag {@code keyTag}, each series everything ever added
+     * to its key; returns the {@link MonotoneCounterMap} to add to and drain from now on. Keys the
+     * map already holds get their series at their first add or drain through the result. From
+     * now on, add to {@code map} and drain it only through the result. Thread-safe.
+     *
+     * @param <K> the type of the keys
+     * @param registry where to register the meters
+     * @param name the meters' name, in Micrometer's dotted form
+     * @param tags the tags every series carries
+     * @param keyTag the tag that holds the key
+     * @param map a thread-safe counter map, for example a {@code StripedCounterMap}
+     * @return the map to add to and drain
+     * @throws IllegalArgumentException if {@code keyTag} is one of {@code tags}
+     */
+    public static <K> MonotoneCounterMap<K> counterMap(MeterRegistry registry, String name,
+            Iterable<Tag> tags, String keyTag, CounterMap<K> map) {
+        Objects.requireNonNull(map, "map");
+        Objects.requireNonNull(keyTag, "keyTag");
+        for (Tag tag : tags) {
+            if (tag.getKey().equals(keyTag)) {
+                throw new IllegalArgumentException("the key tag '" + keyTag + "' is also one of the"
+                        + " tags " + tags + " of '" + name + "'");
+            }
+        }
+        return new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
     }
 
     /** Refuses a name and tags that a registered meter already carries. */
