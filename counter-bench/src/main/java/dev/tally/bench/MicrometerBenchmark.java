@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.State;
  * What exporting through counter-micrometer costs: an increment through a {@code MonotoneCounter}
  * beside the bare {@code StripedCounter} it wraps (both called through the {@code Counter}
  * interface, each in its own fork), and one Prometheus scrape of a {@code MonotoneCounterMap} of
- * 10,000 keys beside one of 10,000 plain function counters, and the map's share of it. Not in {@link BenchMain}'s runs, to keep {@code mvn -B verify} short; run it with
+ * 10,000 keys beside one of 10,000 plain function counters, and the map's share of it. Only
+ * {@code StripedCounter} is wrapped: the export adds one comparison to whichever counter's add, and
+ * the striped one is the counter to export. Not in {@link BenchMain}'s runs, to keep {@code mvn -B verify} short; run it with
  * JMH's own main, as the README shows.
  */
 @BenchmarkMode(Mode.AverageTime)
