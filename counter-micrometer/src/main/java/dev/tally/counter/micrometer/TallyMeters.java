@@ -10,8 +10,9 @@ import java.util.Objects;
 
 /**
  * Registers tally counters with a Micrometer {@link MeterRegistry}: a count of events as a
- * {@code FunctionCounter} that never falls, however often the program drains it, and a count that
- * goes up and down as a {@code Gauge}.
+ * {@code FunctionCounter} that never falls, however often the program drains it, a count that
+ * goes up and down as a {@code Gauge}, and a {@link CounterMap} as one never-falling series per
+ * key.
  *
  * <pre>{@code
  * MeterRegistry registry = new SimpleMeterRegistry();            // or your PrometheusMeterRegistry
