@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Supplier;
 
 /**
@@ -116,6 +117,14 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * after its atomic add, where every load waits for the add to finish.
      */
     private volatile int state;
+    /**
+     * Everything ever taken from {@link #pending} into a batch, so that {@link #addedInThisJvm()}
+     * is {@code taken + pending} without a round trip. A take and its accounting happen inside
+     * {@link #takeLock}'s write lock (under {@link #lock} too, so there is one writer); readers
+     * validate an optimistic read against it, so none sees a take without its accounting.
+     */
+    private long taken;
+    private final StampedLock takeLock = new StampedLock();
     private volatile boolean closeStarted;
     private volatile RuntimeException lastFailure;
 
@@ -335,6 +344,34 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     /**
+     * Returns the sum of every amount added to this counter in this JVM since it was opened,
+     * whether sent to the server yet or not, read without a round trip: this JVM's own adds, not
+     * the shared value that {@link #get()} returns. Drains do not lower it, since they take from
+     * the server's value; adds of other JVMs do not raise it. It wraps like {@code long}.
+     *
+     * <p>For an exporter that must not talk to the server on every read (counter-micrometer's):
+     * the sum of this over every JVM is everything added to the count. Thread-safe and
+     * non-blocking, except while the flusher moves the pending adds into a batch (a step without
+     * I/O), which a read waits out; never less than an earlier result while only amounts of zero
+     * or more are added.
+     *
+     * @return this JVM's adds to this counter, sent or not
+     */
+    public long addedInThisJvm() {
+        long stamp = takeLock.tryOptimisticRead();
+        long sum = taken + pending.get();
+        if (takeLock.validate(stamp)) {
+            return sum;
+        }
+        stamp = takeLock.readLock();
+        try {
+            return taken + pending.get();
+        } finally {
+            takeLock.unlockRead(stamp);
+        }
+    }
+
+    /**
      * Returns the last failure of a call or a flush of this counter, if there was one since the
      * server last answered it. Thread-safe.
      *
@@ -464,7 +501,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
                 return null;
             }
             if (!hasInFlight) {
-                long delta = pending.getAndReset();
+                long delta = takePending();
                 if (delta == 0L) {
                     return null;
                 }
@@ -613,7 +650,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         boolean sent = false;
         for (int batch = 0; batch < 2; batch++) {
             if (!hasInFlight) {
-                long delta = pending.getAndReset();
+                long delta = takePending();
                 if (delta == 0L) {
                     break;
                 }
@@ -627,6 +664,18 @@ public final class RedisCounter implements Counter, AutoCloseable {
             heard(parse(owner.link.await(owner.link.get(keys.value), deadline)));
         }
         return lastValue;
+    }
+
+    /** Takes what is pending, exactly once, and accounts for it in {@link #addedInThisJvm()}. */
+    private long takePending() {
+        long stamp = takeLock.writeLock();
+        try {
+            long delta = pending.getAndReset();
+            taken += delta;
+            return delta;
+        } finally {
+            takeLock.unlockWrite(stamp);
+        }
     }
 
     private void newBatch(long delta, String emptied) {

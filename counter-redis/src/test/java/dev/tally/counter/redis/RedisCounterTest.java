@@ -51,6 +51,47 @@ final class RedisCounterTest {
     }
 
     @Test
+    void addedInThisJvmCountsThisJvmsAddsSentOrNotAndNoDrainLowersIt(TestInfo test) {
+        try (RedisCounter here = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build();
+                RedisCounter elsewhere = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build()) {
+            here.add(5);
+            here.add(3);
+            assertThat(here.addedInThisJvm()).as("pending, not sent").isEqualTo(8);
+            here.flush();
+            elsewhere.add(4);
+            elsewhere.flush();
+            assertThat(here.addedInThisJvm()).as("sent").isEqualTo(8);
+            assertThat(elsewhere.getAndReset()).isEqualTo(12);
+            here.add(1);
+            assertThat(here.addedInThisJvm()).as("after a drain, by another counter").isEqualTo(9);
+            assertThat(elsewhere.addedInThisJvm()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void addedInThisJvmSendsNoCommand(TestInfo test) {
+        try (RedisCounter counter = redis.counter(name(test)).flushInterval(Duration.ofHours(1)).build()) {
+            counter.add(7);
+            counter.flush();
+            counter.add(2);
+            long before = commandsProcessed();
+            long sum = 0L;
+            for (int i = 0; i < 1_000; i++) {
+                sum += counter.addedInThisJvm();
+            }
+            assertThat(sum).isEqualTo(9_000);
+            // The first INFO itself is the one command counted in between.
+            assertThat(commandsProcessed() - before).isEqualTo(1);
+        }
+    }
+
+    private static long commandsProcessed() {
+        String stats = redis.commands().info("stats");
+        return Long.parseLong(stats.lines().filter(l -> l.startsWith("total_commands_processed:"))
+                .findFirst().orElseThrow().substring("total_commands_processed:".length()).trim());
+    }
+
+    @Test
     void countersWithTheSameNameShareOneValue(TestInfo test) {
         try (RedisCounter a = redis.counter(name(test)).build();
                 RedisCounter b = redis.counter(name(test)).build()) {

@@ -1,0 +1,129 @@
+package dev.tally.bench;
+
+import dev.tally.counter.Counter;
+import dev.tally.counter.impl.StripedCounter;
+import dev.tally.counter.impl.StripedCounterMap;
+import dev.tally.counter.micrometer.MonotoneCounterMap;
+import dev.tally.counter.micrometer.TallyMeters;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * What exporting through counter-micrometer costs: an increment through a {@code MonotoneCounter}
+ * beside the bare {@code StripedCounter} it wraps (both called through the {@code Counter}
+ * interface, each in its own fork), and one Prometheus scrape of a {@code MonotoneCounterMap} of
+ * 10,000 keys beside one of 10,000 plain function counters, and the map's share of it. Only
+ * {@code StripedCounter} is wrapped: the export adds one comparison to whichever counter's add, and
+ * the striped one is the counter to export. Not in {@link BenchMain}'s runs, to keep {@code mvn -B verify} short; run it with
+ * JMH's own main, as the README shows.
+ */
+@BenchmarkMode(Mode.AverageTime)
+public class MicrometerBenchmark {
+
+    /** One counter shared by every benchmark thread, bare and exported. */
+    @State(Scope.Benchmark)
+    public static class Counters {
+        Counter bare;
+        Counter exported;
+
+        @Setup
+        public void setUp() {
+            bare = new StripedCounter();
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            exported = TallyMeters.counter(registry, "orders", Tags.empty(), new StripedCounter());
+        }
+    }
+
+    /** A registry holding one exported map of 10,000 keys, each added to once. */
+    @State(Scope.Benchmark)
+    public static class TenThousandKeys {
+        PrometheusMeterRegistry registry;
+
+        @Setup
+        public void setUp() {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits",
+                    Tags.of("shop", "eu"), "path", new StripedCounterMap<>());
+            for (int i = 0; i < 10_000; i++) {
+                hits.add("/path/" + i, i + 1L);
+            }
+            if (!registry.scrape().contains("path=\"/path/9999\"")) {
+                throw new IllegalStateException("the 10,000 keys are not all exported");
+            }
+            meters = List.copyOf(registry.find("http.hits").functionCounters());
+        }
+
+        List<FunctionCounter> meters;
+    }
+
+    /**
+     * The peer: the same registry holding 10,000 plain Micrometer function counters over
+     * {@code AtomicLong}s, with the same names and tags, so that a scrape formats the same text.
+     */
+    @State(Scope.Benchmark)
+    public static class TenThousandPlain {
+        PrometheusMeterRegistry registry;
+
+        @Setup
+        public void setUp() {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            for (int i = 0; i < 10_000; i++) {
+                AtomicLong value = new AtomicLong(i + 1L);
+                values.add(value);
+                FunctionCounter.builder("http.hits", value, AtomicLong::get)
+                        .tags(Tags.of("shop", "eu", "path", "/path/" + i)).register(registry);
+            }
+        }
+
+        /** Held here: Micrometer keeps only a weak reference. */
+        private final List<AtomicLong> values = new ArrayList<>();
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void bareStriped(Counters c) {
+        c.bare.increment();
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void exportedStriped(Counters c) {
+        c.exported.increment();
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public String scrapeMapOf10000Keys(TenThousandKeys k) {
+        return k.registry.scrape();
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public String scrapePlainOf10000Keys(TenThousandPlain k) {
+        return k.registry.scrape();
+    }
+
+    /** The map's share of a scrape: each key's exported value read once, without the text. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public double readMapOf10000Keys(TenThousandKeys k) {
+        double sum = 0.0;
+        for (FunctionCounter meter : k.meters) {
+            sum += meter.count();
+        }
+        return sum;
+    }
+}
