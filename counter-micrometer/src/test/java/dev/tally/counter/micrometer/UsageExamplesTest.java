@@ -1,6 +1,6 @@
 package dev.tally.counter.micrometer;
 
-import dev.tally.counter.impl.UsageExamples;
+import dev.tally.counter.testkit.UsageExamples;
 import dev.tally.counter.redis.RedisServer;
 import io.lettuce.core.RedisClient;
 import java.nio.file.Path;

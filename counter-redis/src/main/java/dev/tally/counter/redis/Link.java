@@ -1,10 +1,12 @@
 package dev.tally.counter.redis;
 
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandInterruptedException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -90,6 +92,14 @@ final class Link implements AutoCloseable {
     private long durableWaitMillis;
 
     private volatile String evictionPolicy;
+    /** Counts the connection's drops, so that a durability wait can tell it outlived one. */
+    private volatile long disconnects;
+    private final RedisConnectionStateListener dropCounter = new RedisConnectionStateListener() {
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+            disconnects++;   // only Lettuce's one event thread per connection writes it
+        }
+    };
 
     // Guarded by this.
     private StatefulConnection<String, String> connection;
@@ -189,9 +199,13 @@ final class Link implements AutoCloseable {
             return null;
         }
         RedisClusterAsyncCommands<String, String> commands = on != null ? on : commands();
+        // A WAIT that Lettuce re-sends on a new connection counts that connection's writes, none
+        // (Redis 7.2 and later start each client at offset 0): its answer says nothing of ours.
+        long epoch = disconnects;
         if (!aof) {
             return commands.waitForReplication(replicas, durableWaitMillis).toCompletableFuture()
                     .thenAccept(acknowledged -> {
+                        checkSameConnection(epoch);
                         if (acknowledged < replicas) {
                             throw shortOf("NOREPLICAS " + acknowledged + " of " + replicas + " replicas");
                         }
@@ -202,6 +216,7 @@ final class Link implements AutoCloseable {
         return commands.dispatch(WAITAOF, new IntegerListOutput<>(StringCodec.UTF8), args)
                 .toCompletableFuture()
                 .thenAccept(reply -> {
+                    checkSameConnection(epoch);
                     long local = reply.size() > 0 ? reply.get(0) : 0L;
                     long remote = reply.size() > 1 ? reply.get(1) : 0L;
                     if (local < 1) {
@@ -212,6 +227,13 @@ final class Link implements AutoCloseable {
                                 + " replicas");
                     }
                 });
+    }
+
+    private void checkSameConnection(long epoch) {
+        if (disconnects != epoch) {
+            throw new CompletionException(new RedisCommandExecutionException("NOREPLICAS the "
+                    + "connection dropped while waiting: the write is not known to be durable"));
+        }
     }
 
     private CompletionException shortOf(String what) {
@@ -398,6 +420,9 @@ final class Link implements AutoCloseable {
                     throw new IllegalStateException("the connection to " + description + " is closed");
                 }
                 connection = opened;
+                if (opened instanceof RedisChannelHandler<?, ?> handler) {
+                    handler.addListener(dropCounter);
+                }
                 checkEvictionPolicy(async.apply(opened));
             } else if (connection == null) {
                 throw new IllegalStateException("the connection to " + description + " is closed");

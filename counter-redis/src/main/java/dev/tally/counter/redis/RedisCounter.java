@@ -471,7 +471,13 @@ public final class RedisCounter implements Counter, AutoCloseable {
     void markChanged() {
         for (int seen = state; (seen & QUEUED) == 0; seen = state) {
             if (STATE.compareAndSet(this, seen, seen | QUEUED)) {
-                owner.changed(this);
+                try {
+                    owner.changed(this);
+                } catch (RuntimeException | Error e) {
+                    // Not on the list: the next add or round must be able to list it.
+                    STATE.getAndBitwiseAnd(this, ~QUEUED);
+                    throw e;
+                }
                 return;
             }
         }

@@ -194,7 +194,16 @@ public final class RedisCounters implements AutoCloseable {
             }
             // False only while the server fails transiently: then the counters report what they
             // hold without trying each (which would cost a timeout per counter on a hung server).
-            boolean sent = flushAllUntil(deadline);
+            // An interrupt must not cost the pending adds (as in RedisCounter.closeWithin).
+            boolean interrupted = Thread.interrupted();
+            boolean sent;
+            try {
+                sent = flushAllUntil(deadline);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             List<CompletableFuture<?>> deletions = new ArrayList<>();
             for (RedisCounter counter : new ArrayList<>(counters.values())) {
                 try {
@@ -318,13 +327,19 @@ public final class RedisCounters implements AutoCloseable {
      */
     private Link.Failure flushRound() {
         List<RedisCounter> due = new ArrayList<>();
-        for (RedisCounter c; (c = changed.poll()) != null; ) {
-            try {
-                due.add(c);
-            } catch (RuntimeException | Error e) {
-                c.relist();
-                throw e;
+        RedisCounter polled = null;
+        try {
+            while ((polled = changed.poll()) != null) {
+                due.add(polled);
+                polled = null;
             }
+        } catch (RuntimeException | Error e) {
+            // Every counter taken off the list so far, not only the last one, goes back on it.
+            if (polled != null) {
+                polled.relist();
+            }
+            due.forEach(RedisCounter::relist);
+            throw e;
         }
         int started = 0;    // counters whose startFlush returned: those with a reply hold their lock
         int finished = 0;   // counters whose finishFlush ran: it released the lock
@@ -397,8 +412,8 @@ public final class RedisCounters implements AutoCloseable {
                 return true;
             }
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                return false;   // an interrupted caller must not resend every batch in a hot loop
             }
             backoff.pause(deadline, this);
         }

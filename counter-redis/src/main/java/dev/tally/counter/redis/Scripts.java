@@ -22,6 +22,7 @@ final class Scripts {
     static final String ADD = """
             local last = redis.call('GET', KEYS[2])
             if last and (#last > #ARGV[1] or (#last == #ARGV[1] and last >= ARGV[1])) then
+              redis.call('SET', KEYS[2], last, 'EX', ARGV[2])
               return redis.call('GET', KEYS[1]) or '0'
             end
             local r = redis.pcall('INCRBY', KEYS[1], ARGV[4])
@@ -47,7 +48,10 @@ final class Scripts {
      */
     static final String DRAIN = """
             local done = redis.call('GET', KEYS[2])
-            if done then return '=' .. done end
+            if done then
+              redis.call('SET', KEYS[2], done, 'KEEPTTL')
+              return '=' .. done
+            end
             local absorb = tonumber(ARGV[2])
             local parts = {}
             for i = 3, 2 + absorb do
