@@ -52,11 +52,16 @@ import java.util.concurrent.locks.ReentrantLock;
  *       drain runs at a time (others wait); a drain never blocks adds, except when it shrinks the
  *       table. {@code getAndReset(key)} is exactly-once and lock-free, except during a rebuild.
  *       {@code snapshot()} reads each key in turn, taking nothing.</li>
+ *   <li>Errors: a method that throws (an {@link OutOfMemoryError}, or a key's {@code hashCode})
+ *       leaves every count as it was: a drain first puts back what it took, to the key's slot or,
+ *       for a key it had just removed, to the key as a new add (past the cap, the overflow key);
+ *       a table that cannot be rebuilt is left as it was; an add that throws is not counted.</li>
  * </ul>
  *
  * <h2>Memory</h2>
  * A key costs one slot in each of three arrays (its key reference, a {@code long} and a state
- * byte), with no object of its own, in a table kept between a quarter and three quarters full; a
+ * byte), with no object of its own, in a table at most three quarters full (tombstones counted)
+ * and, after a drain, at least one-eighth full; a
  * key whose adds collide also holds the stripes it inflated to. A key removed leaves a tombstone
  * until the table is rebuilt, which happens when the table fills up, and when a drain finds it
  * less than one-eighth used.
@@ -202,7 +207,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 long v = t.value(i);
                 if (!t.casValue(i, v, v + delta)) {
                     if (++failures >= 2) {
-                        inflate(t, i);
+                        inflate(t, i, key);
                     }
                     continue;
                 }
@@ -217,8 +222,17 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         }
     }
 
-    private static void inflate(KeyTable t, int i) {
-        t.installStripes(i, new KeyStripes());
+    /**
+     * Gives slot {@code i} stripes, unless it is retired. A hint, as growing the stripes is: with
+     * the heap too full for the stripes it does nothing, and the add carries on with its
+     * compare-and-set, so that an add that moves other threads' residue never loses it here.
+     */
+    private static void inflate(KeyTable t, int i, Object key) {
+        try {
+            t.installStripes(i, new KeyStripes(key));
+        } catch (OutOfMemoryError e) {
+            return;
+        }
         if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
             t.dropStripes(i);
         }
@@ -263,7 +277,17 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         while (capacity < keys * 2L) {
             capacity <<= 1;
         }
+        // Allocate first, then commit: the new arrays and every key's hashCode, the steps that
+        // can throw, come before the first slot is retired, so a rebuild that throws leaves the
+        // old table as it was. Inserts hold the lock, so no key appears between the two loops.
         KeyTable fresh = new KeyTable(capacity);
+        int[] hashes = new int[old.capacity()];
+        for (int i = 0; i <= old.mask; i++) {
+            Object k = old.key(i);
+            if (k != null && k != KeyTable.TOMBSTONE) {
+                hashes[i] = KeyTable.spread(k);
+            }
+        }
         old.moving = true;
         for (int i = 0; i <= old.mask; i++) {
             Object k = old.key(i);
@@ -272,7 +296,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             }
             int s = old.setUnlessRetired(i, KeyTable.RETIRED);
             if (s >= 0) {
-                fresh.insert(k, KeyTable.spread(k), old.take(i, null), s & KeyTable.IDLE);
+                fresh.insert(k, hashes[i], old.takeRetired(i), s & KeyTable.IDLE);
             }
         }
         table = fresh;
@@ -342,43 +366,125 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
 
     /**
      * {@inheritDoc} Thread-safe and exactly-once, not a snapshot; blocking, one drain at a time.
-     * Removes the keys that were zero at the previous drain and are zero now.
+     * Removes the keys that were zero at the previous drain and are zero now. A drain that throws
+     * (an error, or a key's {@code hashCode} while the result is built) first puts back every
+     * amount it took, so each add is still in the map.
      */
     @Override
     public Map<K, Long> drain() {
-        Map<K, Long> out = new HashMap<>();
         draining.lock();
         try {
             KeyTable t = table;
-            for (int i = 0; i <= t.mask; i++) {
-                Object k = t.key(i);
-                if (k == null || k == KeyTable.TOMBSTONE) {
-                    continue;
-                }
-                int s = t.state(i);
-                if ((s & KeyTable.RETIRED) != 0) {
-                    continue;
-                }
-                long v = t.take(i, null);
-                if (v != 0L) {
-                    put(out, k, v);
-                    if ((s & KeyTable.IDLE) != 0) {
-                        t.clear(i, KeyTable.IDLE);
-                    }
-                } else if ((s & KeyTable.IDLE) == 0) {
-                    t.setUnlessRetired(i, KeyTable.IDLE);
-                } else if (retireIdle(t, i)) {
-                    put(out, k, t.take(i, null));
-                    t.dropStripes(i);
-                    t.bury(i);
-                    held.decrementAndGet();
-                }
+            Taken taken = new Taken();
+            takeAll(t, taken);
+            try {
+                Map<K, Long> out = taken.toMap();
+                shrinkIfSparse(t);
+                return out;
+            } catch (Throwable e) {
+                giveBack(t, taken, e);
+                throw e;
             }
-            shrinkIfSparse(t);
         } finally {
             draining.unlock();
         }
-        return out;
+    }
+
+    /**
+     * Takes every slot of {@code t} into {@code taken}, marks the slots at zero idle and removes
+     * the idle ones. Allocates only to make room in {@code taken} before each take, so what it
+     * took is always recorded there, even when it throws.
+     */
+    private void takeAll(KeyTable t, Taken taken) {
+        for (int i = 0; i <= t.mask; i++) {
+            Object k = t.key(i);
+            if (k == null || k == KeyTable.TOMBSTONE) {
+                continue;
+            }
+            int s = t.state(i);
+            if ((s & KeyTable.RETIRED) != 0) {
+                continue;
+            }
+            taken.reserve();
+            long v = t.take(i, null);
+            if (v != 0L) {
+                taken.record(i, k, v);
+                if ((s & KeyTable.IDLE) != 0) {
+                    t.clear(i, KeyTable.IDLE);
+                }
+            } else if ((s & KeyTable.IDLE) == 0) {
+                t.setUnlessRetired(i, KeyTable.IDLE);
+            } else if (retireIdle(t, i)) {
+                taken.record(i, k, t.takeRetired(i));
+                t.dropStripes(i);
+                t.bury(i);
+                held.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Puts back what a drain that is about to throw {@code failure} took: into the slot it came
+     * from while that slot lasts, else to its key as a new add. A put-back that throws too is
+     * added to {@code failure} as suppressed, and the rest still go back.
+     */
+    private void giveBack(KeyTable t, Taken taken, Throwable failure) {
+        for (int j = 0; j < taken.size; j++) {
+            long v = taken.values[j];
+            if (v == 0L) {
+                continue;
+            }
+            try {
+                if (!addAt(t, taken.slots[j], taken.keys[j], v)) {
+                    addTo(taken.keys[j], v);
+                }
+            } catch (Throwable e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    /**
+     * What one drain took, slot by slot, in arrays that grow before each take (allocate first,
+     * then take), so that a drain that throws can put every amount back.
+     */
+    private static final class Taken {
+        int[] slots = new int[16];
+        Object[] keys = new Object[16];
+        long[] values = new long[16];
+        int size;
+
+        /** Makes room for one more record; the only step of a take that can run out of memory. */
+        void reserve() {
+            if (size == slots.length) {
+                int n = size * 2;
+                int[] s = java.util.Arrays.copyOf(slots, n);
+                Object[] k = java.util.Arrays.copyOf(keys, n);
+                long[] v = java.util.Arrays.copyOf(values, n);
+                slots = s;
+                keys = k;
+                values = v;
+            }
+        }
+
+        /** Records a take, in the room {@link #reserve()} made; a zero is not recorded. */
+        void record(int slot, Object key, long value) {
+            if (value != 0L) {
+                slots[size] = slot;
+                keys[size] = key;
+                values[size] = value;
+                size++;
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        <K> Map<K, Long> toMap() {
+            Map<K, Long> out = new HashMap<>();
+            for (int j = 0; j < size; j++) {
+                out.merge((K) keys[j], values[j], Long::sum);
+            }
+            return out;
+        }
     }
 
     /** Sets RETIRED on a slot that is still IDLE and not retired; returns whether it did. */
