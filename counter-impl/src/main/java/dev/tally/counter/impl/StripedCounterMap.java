@@ -33,10 +33,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       interleaving, including an add that races the removal of its key and one that races the
  *       map growing or shrinking its table (jcstress scenarios {@code MapDrainRace} and
  *       {@code MapRemovalRace}).</li>
- *   <li>{@code add} to a key the map holds, and through a {@link #counter(Object)}: lock-free (a
- *       compare-and-set on the key's slot, whose failure means another add succeeded); a key
- *       whose adds collide inflates to striped cells like {@link StripedCounter}'s, where an add
- *       is one atomic add, wait-free on x86-64. An add that finds its key removed re-adds it and
+ *   <li>{@code add} to a key the map holds: lock-free (a compare-and-set on the key's slot, whose
+ *       failure means another add succeeded); a key whose adds collide inflates to striped cells
+ *       like {@link StripedCounter}'s, where an add is one atomic add, wait-free on x86-64.
+ *       Through a {@link #counter(Object)}: the key's slot is inflated when the counter is first
+ *       used, and each add is {@code StripedCounter}'s add plus one read of a flag, wait-free on
+ *       x86-64 while the key stays in place. An add that finds its key removed re-adds it and
  *       retries. An add to a key the map does not hold takes a lock to insert it, and an add that
  *       finds its key's table being rebuilt waits for the rebuild.</li>
  *   <li>Visibility: an add is visible to every {@code get}, {@code snapshot} and drain that
@@ -61,8 +63,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Memory</h2>
  * A key costs one slot in each of three arrays (its key reference, a {@code long} and a state
  * byte), with no object of its own, in a table at most three quarters full (tombstones counted)
- * and, after a drain, at least one-eighth full; a
- * key whose adds collide also holds the stripes it inflated to. A key removed leaves a tombstone
+ * and, after a drain, at least one-eighth full; a key whose adds collide, or that a
+ * {@code counter(key)} writes, also holds the stripes it inflated to. A {@code Counter} from
+ * {@code counter(key)} holds only those stripes, never a table the map has replaced. A key removed leaves a tombstone
  * until the table is rebuilt, which happens when the table fills up, and when a drain finds it
  * less than one-eighth used.
  *
@@ -88,8 +91,8 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      *
      * The keys live in an open-addressing table (KeyTable) of three parallel arrays: keys, values
      * (long) and states (byte: IDLE, INFLATED, RETIRED bits), with linear probing. A slot is
-     * never reused for another key within one table, so an index that a thread or a handle holds
-     * always means the same key. Readers probe without a lock; inserts take the structure lock
+     * never reused for another key within one table, so an index that a thread holds always
+     * means the same key. Readers probe without a lock; inserts take the structure lock
      * and publish the key with a release store after its value and state.
      *
      * An add to a held key is a compare-and-set on its value. After two failures in one add the
@@ -97,6 +100,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * side chunk, then the INFLATED bit is set, and from then on adds go to the stripes. The
      * value stays a part of the key's count (late CASes still land there), so every read and
      * take sums both.
+     *
+     * A counter(K) handle keeps only its slot's stripes (binding inflates the slot), adds to
+     * them with no check first, and reads their retired flag after: retiring threads set it
+     * before draining the stripes, so an add that lands later sees it and moves what the stripes
+     * hold (KeyCounter). The map's own adds to an inflated slot use the same flag.
      *
      * Removal is retirement: the RETIRED bit is set by CAS (by a drain, only on a slot that is
      * IDLE: zero at the previous drain and zero again now), and then the retiring thread takes
@@ -196,24 +204,28 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             if ((s & KeyTable.RETIRED) != 0) {
                 return false;
             }
-            KeyStripes stripes = null;
             if ((s & KeyTable.INFLATED) != 0) {
-                stripes = t.stripes(i);
+                KeyStripes stripes = t.stripes(i);
                 if (stripes == null) {
                     continue;   // dropped: the slot is retired, and the state says so next
                 }
+                // No state check after this add: the retired flag beside the stripes' own fields
+                // is set before a retiring thread drains them (see KeyCounter).
                 stripes.addStriped(delta);
-            } else {
-                long v = t.value(i);
-                if (!t.casValue(i, v, v + delta)) {
-                    if (++failures >= 2) {
-                        inflate(t, i, key);
-                    }
-                    continue;
+                if (stripes.retired()) {
+                    moveResidue(stripes);
                 }
+                return true;
+            }
+            long v = t.value(i);
+            if (!t.casValue(i, v, v + delta)) {
+                if (++failures >= 2) {
+                    inflate(t, i, key);
+                }
+                continue;
             }
             if ((t.state(i) & KeyTable.RETIRED) != 0) {
-                long residue = t.take(i, stripes);
+                long residue = t.take(i, null);
                 if (residue != 0L) {
                     addTo(key, residue);
                 }
@@ -541,10 +553,13 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     }
 
     /**
-     * {@inheritDoc} The counter's adds are this map's adds to {@code key}, with the same
-     * guarantees and no look-up while the key's slot lasts; after its key is removed, or the
-     * table rebuilt, its next add finds the key's new slot. Its {@code get()} and
-     * {@code getAndReset()} are {@link #get(Object)} and {@link #getAndReset(Object)} of the key.
+     * {@inheritDoc} Thread-safe. The counter's adds are this map's adds to {@code key}, exactly
+     * once, wait-free on x86-64 while the key stays in its slot: no look-up, one atomic add on
+     * the key's stripes. Its first add, and the first after its key was removed or the table
+     * rebuilt, finds the key again (inserting it, blocking, if the map does not hold it). Its
+     * {@code get()} and {@code getAndReset()} are {@link #get(Object)} and
+     * {@link #getAndReset(Object)} of the key: {@code get()} is not linearizable and, unlike
+     * {@code StripedCounter}'s, keeps no lower bound.
      */
     @Override
     public Counter counter(K key) {
@@ -552,22 +567,46 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     }
 
     /**
-     * The slot that adds to {@code key} go to now, inserting the key (or, past the cap, the
-     * overflow key) if the map does not hold it.
+     * The stripes of the slot that adds to {@code key} go to now, inflating it if it is not, and
+     * inserting the key (or, past the cap, the overflow key) if the map does not hold it.
      */
-    KeyCounter.Binding bind(Object key) {
+    KeyStripes bindStripes(Object key) {
         Object k = key;
         int hash = KeyTable.spread(k);
         while (true) {
             KeyTable t = table;
             int i = t.find(k, hash);
-            if (i >= 0) {
-                return new KeyCounter.Binding(t, i, k);
+            if (i < 0) {
+                if (!admit(k, hash)) {
+                    k = overflowKey;
+                    hash = KeyTable.spread(k);
+                }
+                continue;
             }
-            if (!admit(k, hash)) {
-                k = overflowKey;
-                hash = KeyTable.spread(k);
+            if ((t.state(i) & KeyTable.INFLATED) == 0) {
+                KeyStripes won = t.installStripes(i, new KeyStripes(k));
+                if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
+                    t.dropStripes(i);
+                    continue;
+                }
+                return won;
             }
+            KeyStripes s = t.stripes(i);
+            if (s != null) {
+                return s;   // a slot retired meanwhile marks them retired, which the add reads
+            }
+        }
+    }
+
+    /**
+     * Drains stripes found retired after an add landed in them and adds what they held to their
+     * key's current slot: the retiring thread drained them before, so this takes only adds that
+     * landed after it, each once.
+     */
+    void moveResidue(KeyStripes retired) {
+        long residue = retired.drainStripes();
+        if (residue != 0L) {
+            addTo(retired.key, residue);
         }
     }
 
@@ -575,6 +614,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     @Override
     public int size() {
         return held.get();
+    }
+
+    /** The current table; for tests. */
+    Object currentTable() {
+        return table;
     }
 
     /** The capacity of the current table; for tests. */
