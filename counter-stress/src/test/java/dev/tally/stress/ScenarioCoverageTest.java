@@ -28,7 +28,7 @@ final class ScenarioCoverageTest {
     @Test
     void everyScenarioCoversEveryThreadSafeCounterEveryWayOrSaysWhyNot() throws Exception {
         List<Class<?>> scenarios = Coverage.classesBeside(IncrementRace.class).stream()
-                .filter(c -> variants(c).length > 0)
+                .filter(c -> variants(c).length > 0 && !isMapScenario(c))
                 .toList();
         assertThat(scenarios).extracting(Class::getSimpleName)
                 .contains("IncrementRace", "DeltaRace", "DrainRace", "DrainSplit", "NeverBelowZero",
@@ -41,6 +41,28 @@ final class ScenarioCoverageTest {
             Coverage.assertCovers(scenario, Coverage.required(EnumSet.allOf(WritePath.class)),
                     covered);
         }
+    }
+
+    /**
+     * The map scenarios race a {@code CounterMap}'s drains and removals, which the counters of
+     * {@link Counters} do not have; a map handle there ({@code counter(key)}) is the map's, not a
+     * listed counter. They are held to their own list instead.
+     */
+    @Test
+    void theMapScenariosRaceStripedCounterMapAndItsHandle() {
+        List<String> maps = Coverage.classesBeside(IncrementRace.class).stream()
+                .filter(ScenarioCoverageTest::isMapScenario)
+                .map(Class::getSimpleName)
+                .toList();
+        assertThat(maps).containsExactlyInAnyOrder("MapCapRace", "MapDrainRace", "MapRemovalRace");
+        assertThat(variants(MapRemovalRace.class)).extracting(Class::getSimpleName)
+                .contains("Striped", "StripedHandle");
+    }
+
+    private static boolean isMapScenario(Class<?> scenario) {
+        return java.util.Arrays.stream(variants(scenario))
+                .flatMap(v -> java.util.Arrays.stream(v.getDeclaredFields()))
+                .anyMatch(f -> dev.tally.counter.CounterMap.class.isAssignableFrom(f.getType()));
     }
 
     private static Class<?>[] variants(Class<?> scenario) {

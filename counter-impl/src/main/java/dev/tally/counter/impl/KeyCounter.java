@@ -3,20 +3,28 @@ package dev.tally.counter.impl;
 import dev.tally.counter.Counter;
 
 /**
- * The {@link Counter} that {@link StripedCounterMap#counter(Object)} returns: it keeps the slot its
- * key was last found in, and looks the key up again only when that slot has been retired.
+ * The {@link Counter} that {@link StripedCounterMap#counter(Object)} returns: it keeps the stripes
+ * of the slot its key was last found in, and finds the key again only once they are retired.
  */
 final class KeyCounter implements Counter {
 
-    /** A slot and the key it holds: the counter's key, or the overflow key past the cap. */
-    record Binding(KeyTable table, int index, Object slotKey) {
-    }
+    /*
+     * Implementation overview.
+     *
+     * An add through the handle is StripedCounter's add on the kept stripes, then one load of
+     * their retired flag, which sits beside the fields the add has just read. There is no check
+     * before the add: an add that lands in stripes already retired reads the flag set afterwards,
+     * drains them and moves what it took to the key (StripedCounterMap.moveResidue), so it is
+     * counted exactly once either way. Binding a handle inflates its key's slot, so the handle
+     * never needs the table: it keeps only the stripes, and an idle handle holds no table that
+     * a rebuild has replaced.
+     */
 
     private final StripedCounterMap<?> map;
     private final Object key;
 
-    /** Replaced, never edited; racing threads may each bind, and any of their bindings is right. */
-    private volatile Binding binding;
+    /** Null until the first add, and again after the stripes were found retired. */
+    private volatile KeyStripes stripes;
 
     KeyCounter(StripedCounterMap<?> map, Object key) {
         this.map = map;
@@ -26,15 +34,18 @@ final class KeyCounter implements Counter {
     /** {@inheritDoc} The map's add to this counter's key; see {@link StripedCounterMap}. */
     @Override
     public void add(long delta) {
-        if (delta == 0L) {
-            return;
-        }
-        while (true) {
-            Binding b = binding;
-            if (b != null && map.addAt(b.table(), b.index(), b.slotKey(), delta)) {
+        KeyStripes s = stripes;
+        if (s == null) {
+            if (delta == 0L) {
                 return;
             }
-            binding = map.bind(key);
+            s = map.bindStripes(key);
+            stripes = s;
+        }
+        s.addStriped(delta);
+        if (s.retired()) {
+            stripes = null;
+            map.moveResidue(s);
         }
     }
 

@@ -7,8 +7,27 @@ package dev.tally.counter.impl;
  */
 final class KeyStripes extends StripedCells {
 
-    KeyStripes() {
+    /** The key of the slot these stripes belong to, where an add that finds them retired moves. */
+    final Object key;
+
+    /**
+     * Set, before the stripes are drained, by the thread that retires their slot. An add that
+     * lands in the stripes and then reads it set drains them and moves what it took to the key's
+     * current slot: the retiring drain and that one are swaps, so each amount is taken once.
+     */
+    private volatile boolean retired;
+
+    KeyStripes(Object key) {
         super(stripesForProcessors());
+        this.key = key;
+    }
+
+    boolean retired() {
+        return retired;
+    }
+
+    void retire() {
+        retired = true;
     }
 
     /** What the stripes hold; no lower bound is promised for a map's key, so one pass each. */

@@ -32,6 +32,27 @@ final class KeyTable {
     private static final VarHandle STRIPES =
             MethodHandles.arrayElementVarHandle(KeyStripes[].class);
 
+    static {
+        // Links every VarHandle call site of this class now: the first call at a site allocates
+        // to link it, and an OutOfMemoryError there in a rebuild would strike after slots were
+        // retired, in a drain after amounts were taken (as Stripe does for its own).
+        KeyTable warm = new KeyTable(2);
+        Object key = new Object();
+        int i = warm.insert(key, 0, 1L, 0);
+        warm.find(key, 0);
+        warm.clear(i, IDLE);
+        warm.setUnlessRetired(i, IDLE);
+        warm.casValue(i, warm.value(i), 2L);
+        warm.installStripes(i, new KeyStripes(key));
+        warm.read(i);
+        warm.take(i, null);
+        warm.setUnlessRetired(i, RETIRED);
+        warm.takeRetired(i);
+        warm.dropStripes(i);
+        warm.bury(i);
+        warm.key(i);
+    }
+
     final int mask;
     private final Object[] keys;
     private final long[] values;
@@ -187,6 +208,21 @@ final class KeyTable {
         long taken = (long) VALUES.getAndSet(values, i, 0L);
         KeyStripes s = known != null ? known : stripes(i);
         if (s != null) {
+            taken += s.drainStripes();
+        }
+        return taken;
+    }
+
+    /**
+     * As {@link #take}, for a slot the caller has just retired: first marks its stripes retired,
+     * so that an add which lands in them after this take moves what it finds there (see
+     * {@link KeyStripes#retired()}).
+     */
+    long takeRetired(int i) {
+        long taken = (long) VALUES.getAndSet(values, i, 0L);
+        KeyStripes s = stripes(i);
+        if (s != null) {
+            s.retire();
             taken += s.drainStripes();
         }
         return taken;

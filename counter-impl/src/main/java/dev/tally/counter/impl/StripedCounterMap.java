@@ -33,10 +33,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       interleaving, including an add that races the removal of its key and one that races the
  *       map growing or shrinking its table (jcstress scenarios {@code MapDrainRace} and
  *       {@code MapRemovalRace}).</li>
- *   <li>{@code add} to a key the map holds, and through a {@link #counter(Object)}: lock-free (a
- *       compare-and-set on the key's slot, whose failure means another add succeeded); a key
- *       whose adds collide inflates to striped cells like {@link StripedCounter}'s, where an add
- *       is one atomic add, wait-free on x86-64. An add that finds its key removed re-adds it and
+ *   <li>{@code add} to a key the map holds: lock-free (a compare-and-set on the key's slot, whose
+ *       failure means another add succeeded); a key whose adds collide inflates to striped cells
+ *       like {@link StripedCounter}'s, where an add is one atomic add, wait-free on x86-64.
+ *       Through a {@link #counter(Object)}: the key's slot is inflated when the counter is first
+ *       used, and each add is {@code StripedCounter}'s add plus one read of a flag, wait-free on
+ *       x86-64 while the key stays in place. An add that finds its key removed re-adds it and
  *       retries. An add to a key the map does not hold takes a lock to insert it, and an add that
  *       finds its key's table being rebuilt waits for the rebuild.</li>
  *   <li>Visibility: an add is visible to every {@code get}, {@code snapshot} and drain that
@@ -52,12 +54,18 @@ import java.util.concurrent.locks.ReentrantLock;
  *       drain runs at a time (others wait); a drain never blocks adds, except when it shrinks the
  *       table. {@code getAndReset(key)} is exactly-once and lock-free, except during a rebuild.
  *       {@code snapshot()} reads each key in turn, taking nothing.</li>
+ *   <li>Errors: a method that throws (an {@link OutOfMemoryError}, or a key's {@code hashCode})
+ *       leaves every count as it was: a drain first puts back what it took, to the key's slot or,
+ *       for a key it had just removed, to the key as a new add (past the cap, the overflow key);
+ *       a table that cannot be rebuilt is left as it was; an add that throws is not counted.</li>
  * </ul>
  *
  * <h2>Memory</h2>
  * A key costs one slot in each of three arrays (its key reference, a {@code long} and a state
- * byte), with no object of its own, in a table kept between a quarter and three quarters full; a
- * key whose adds collide also holds the stripes it inflated to. A key removed leaves a tombstone
+ * byte), with no object of its own, in a table at most three quarters full (tombstones counted)
+ * and, after a drain, at least one-eighth full; a key whose adds collide, or that a
+ * {@code counter(key)} writes, also holds the stripes it inflated to. A {@code Counter} from
+ * {@code counter(key)} holds only those stripes, never a table the map has replaced. A key removed leaves a tombstone
  * until the table is rebuilt, which happens when the table fills up, and when a drain finds it
  * less than one-eighth used.
  *
@@ -83,8 +91,8 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      *
      * The keys live in an open-addressing table (KeyTable) of three parallel arrays: keys, values
      * (long) and states (byte: IDLE, INFLATED, RETIRED bits), with linear probing. A slot is
-     * never reused for another key within one table, so an index that a thread or a handle holds
-     * always means the same key. Readers probe without a lock; inserts take the structure lock
+     * never reused for another key within one table, so an index that a thread holds always
+     * means the same key. Readers probe without a lock; inserts take the structure lock
      * and publish the key with a release store after its value and state.
      *
      * An add to a held key is a compare-and-set on its value. After two failures in one add the
@@ -92,6 +100,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * side chunk, then the INFLATED bit is set, and from then on adds go to the stripes. The
      * value stays a part of the key's count (late CASes still land there), so every read and
      * take sums both.
+     *
+     * A counter(K) handle keeps only its slot's stripes (binding inflates the slot), adds to
+     * them with no check first, and reads their retired flag after: retiring threads set it
+     * before draining the stripes, so an add that lands later sees it and moves what the stripes
+     * hold (KeyCounter). The map's own adds to an inflated slot use the same flag.
      *
      * Removal is retirement: the RETIRED bit is set by CAS (by a drain, only on a slot that is
      * IDLE: zero at the previous drain and zero again now), and then the retiring thread takes
@@ -191,24 +204,28 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             if ((s & KeyTable.RETIRED) != 0) {
                 return false;
             }
-            KeyStripes stripes = null;
             if ((s & KeyTable.INFLATED) != 0) {
-                stripes = t.stripes(i);
+                KeyStripes stripes = t.stripes(i);
                 if (stripes == null) {
                     continue;   // dropped: the slot is retired, and the state says so next
                 }
+                // No state check after this add: the retired flag beside the stripes' own fields
+                // is set before a retiring thread drains them (see KeyCounter).
                 stripes.addStriped(delta);
-            } else {
-                long v = t.value(i);
-                if (!t.casValue(i, v, v + delta)) {
-                    if (++failures >= 2) {
-                        inflate(t, i);
-                    }
-                    continue;
+                if (stripes.retired()) {
+                    moveResidue(stripes);
                 }
+                return true;
+            }
+            long v = t.value(i);
+            if (!t.casValue(i, v, v + delta)) {
+                if (++failures >= 2) {
+                    inflate(t, i, key);
+                }
+                continue;
             }
             if ((t.state(i) & KeyTable.RETIRED) != 0) {
-                long residue = t.take(i, stripes);
+                long residue = t.take(i, null);
                 if (residue != 0L) {
                     addTo(key, residue);
                 }
@@ -217,8 +234,17 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         }
     }
 
-    private static void inflate(KeyTable t, int i) {
-        t.installStripes(i, new KeyStripes());
+    /**
+     * Gives slot {@code i} stripes, unless it is retired. A hint, as growing the stripes is: with
+     * the heap too full for the stripes it does nothing, and the add carries on with its
+     * compare-and-set, so that an add that moves other threads' residue never loses it here.
+     */
+    private static void inflate(KeyTable t, int i, Object key) {
+        try {
+            t.installStripes(i, new KeyStripes(key));
+        } catch (OutOfMemoryError e) {
+            return;
+        }
         if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
             t.dropStripes(i);
         }
@@ -263,7 +289,17 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         while (capacity < keys * 2L) {
             capacity <<= 1;
         }
+        // Allocate first, then commit: the new arrays and every key's hashCode, the steps that
+        // can throw, come before the first slot is retired, so a rebuild that throws leaves the
+        // old table as it was. Inserts hold the lock, so no key appears between the two loops.
         KeyTable fresh = new KeyTable(capacity);
+        int[] hashes = new int[old.capacity()];
+        for (int i = 0; i <= old.mask; i++) {
+            Object k = old.key(i);
+            if (k != null && k != KeyTable.TOMBSTONE) {
+                hashes[i] = KeyTable.spread(k);
+            }
+        }
         old.moving = true;
         for (int i = 0; i <= old.mask; i++) {
             Object k = old.key(i);
@@ -272,7 +308,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             }
             int s = old.setUnlessRetired(i, KeyTable.RETIRED);
             if (s >= 0) {
-                fresh.insert(k, KeyTable.spread(k), old.take(i, null), s & KeyTable.IDLE);
+                fresh.insert(k, hashes[i], old.takeRetired(i), s & KeyTable.IDLE);
             }
         }
         table = fresh;
@@ -342,43 +378,125 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
 
     /**
      * {@inheritDoc} Thread-safe and exactly-once, not a snapshot; blocking, one drain at a time.
-     * Removes the keys that were zero at the previous drain and are zero now.
+     * Removes the keys that were zero at the previous drain and are zero now. A drain that throws
+     * (an error, or a key's {@code hashCode} while the result is built) first puts back every
+     * amount it took, so each add is still in the map.
      */
     @Override
     public Map<K, Long> drain() {
-        Map<K, Long> out = new HashMap<>();
         draining.lock();
         try {
             KeyTable t = table;
-            for (int i = 0; i <= t.mask; i++) {
-                Object k = t.key(i);
-                if (k == null || k == KeyTable.TOMBSTONE) {
-                    continue;
-                }
-                int s = t.state(i);
-                if ((s & KeyTable.RETIRED) != 0) {
-                    continue;
-                }
-                long v = t.take(i, null);
-                if (v != 0L) {
-                    put(out, k, v);
-                    if ((s & KeyTable.IDLE) != 0) {
-                        t.clear(i, KeyTable.IDLE);
-                    }
-                } else if ((s & KeyTable.IDLE) == 0) {
-                    t.setUnlessRetired(i, KeyTable.IDLE);
-                } else if (retireIdle(t, i)) {
-                    put(out, k, t.take(i, null));
-                    t.dropStripes(i);
-                    t.bury(i);
-                    held.decrementAndGet();
-                }
+            Taken taken = new Taken();
+            takeAll(t, taken);
+            try {
+                Map<K, Long> out = taken.toMap();
+                shrinkIfSparse(t);
+                return out;
+            } catch (Throwable e) {
+                giveBack(t, taken, e);
+                throw e;
             }
-            shrinkIfSparse(t);
         } finally {
             draining.unlock();
         }
-        return out;
+    }
+
+    /**
+     * Takes every slot of {@code t} into {@code taken}, marks the slots at zero idle and removes
+     * the idle ones. Allocates only to make room in {@code taken} before each take, so what it
+     * took is always recorded there, even when it throws.
+     */
+    private void takeAll(KeyTable t, Taken taken) {
+        for (int i = 0; i <= t.mask; i++) {
+            Object k = t.key(i);
+            if (k == null || k == KeyTable.TOMBSTONE) {
+                continue;
+            }
+            int s = t.state(i);
+            if ((s & KeyTable.RETIRED) != 0) {
+                continue;
+            }
+            taken.reserve();
+            long v = t.take(i, null);
+            if (v != 0L) {
+                taken.record(i, k, v);
+                if ((s & KeyTable.IDLE) != 0) {
+                    t.clear(i, KeyTable.IDLE);
+                }
+            } else if ((s & KeyTable.IDLE) == 0) {
+                t.setUnlessRetired(i, KeyTable.IDLE);
+            } else if (retireIdle(t, i)) {
+                taken.record(i, k, t.takeRetired(i));
+                t.dropStripes(i);
+                t.bury(i);
+                held.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Puts back what a drain that is about to throw {@code failure} took: into the slot it came
+     * from while that slot lasts, else to its key as a new add. A put-back that throws too is
+     * added to {@code failure} as suppressed, and the rest still go back.
+     */
+    private void giveBack(KeyTable t, Taken taken, Throwable failure) {
+        for (int j = 0; j < taken.size; j++) {
+            long v = taken.values[j];
+            if (v == 0L) {
+                continue;
+            }
+            try {
+                if (!addAt(t, taken.slots[j], taken.keys[j], v)) {
+                    addTo(taken.keys[j], v);
+                }
+            } catch (Throwable e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    /**
+     * What one drain took, slot by slot, in arrays that grow before each take (allocate first,
+     * then take), so that a drain that throws can put every amount back.
+     */
+    private static final class Taken {
+        int[] slots = new int[16];
+        Object[] keys = new Object[16];
+        long[] values = new long[16];
+        int size;
+
+        /** Makes room for one more record; the only step of a take that can run out of memory. */
+        void reserve() {
+            if (size == slots.length) {
+                int n = size * 2;
+                int[] s = java.util.Arrays.copyOf(slots, n);
+                Object[] k = java.util.Arrays.copyOf(keys, n);
+                long[] v = java.util.Arrays.copyOf(values, n);
+                slots = s;
+                keys = k;
+                values = v;
+            }
+        }
+
+        /** Records a take, in the room {@link #reserve()} made; a zero is not recorded. */
+        void record(int slot, Object key, long value) {
+            if (value != 0L) {
+                slots[size] = slot;
+                keys[size] = key;
+                values[size] = value;
+                size++;
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        <K> Map<K, Long> toMap() {
+            Map<K, Long> out = new HashMap<>();
+            for (int j = 0; j < size; j++) {
+                out.merge((K) keys[j], values[j], Long::sum);
+            }
+            return out;
+        }
     }
 
     /** Sets RETIRED on a slot that is still IDLE and not retired; returns whether it did. */
@@ -435,10 +553,13 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     }
 
     /**
-     * {@inheritDoc} The counter's adds are this map's adds to {@code key}, with the same
-     * guarantees and no look-up while the key's slot lasts; after its key is removed, or the
-     * table rebuilt, its next add finds the key's new slot. Its {@code get()} and
-     * {@code getAndReset()} are {@link #get(Object)} and {@link #getAndReset(Object)} of the key.
+     * {@inheritDoc} Thread-safe. The counter's adds are this map's adds to {@code key}, exactly
+     * once, wait-free on x86-64 while the key stays in its slot: no look-up, one atomic add on
+     * the key's stripes. Its first add, and the first after its key was removed or the table
+     * rebuilt, finds the key again (inserting it, blocking, if the map does not hold it). Its
+     * {@code get()} and {@code getAndReset()} are {@link #get(Object)} and
+     * {@link #getAndReset(Object)} of the key: {@code get()} is not linearizable and, unlike
+     * {@code StripedCounter}'s, keeps no lower bound.
      */
     @Override
     public Counter counter(K key) {
@@ -446,22 +567,46 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     }
 
     /**
-     * The slot that adds to {@code key} go to now, inserting the key (or, past the cap, the
-     * overflow key) if the map does not hold it.
+     * The stripes of the slot that adds to {@code key} go to now, inflating it if it is not, and
+     * inserting the key (or, past the cap, the overflow key) if the map does not hold it.
      */
-    KeyCounter.Binding bind(Object key) {
+    KeyStripes bindStripes(Object key) {
         Object k = key;
         int hash = KeyTable.spread(k);
         while (true) {
             KeyTable t = table;
             int i = t.find(k, hash);
-            if (i >= 0) {
-                return new KeyCounter.Binding(t, i, k);
+            if (i < 0) {
+                if (!admit(k, hash)) {
+                    k = overflowKey;
+                    hash = KeyTable.spread(k);
+                }
+                continue;
             }
-            if (!admit(k, hash)) {
-                k = overflowKey;
-                hash = KeyTable.spread(k);
+            if ((t.state(i) & KeyTable.INFLATED) == 0) {
+                KeyStripes won = t.installStripes(i, new KeyStripes(k));
+                if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
+                    t.dropStripes(i);
+                    continue;
+                }
+                return won;
             }
+            KeyStripes s = t.stripes(i);
+            if (s != null) {
+                return s;   // a slot retired meanwhile marks them retired, which the add reads
+            }
+        }
+    }
+
+    /**
+     * Drains stripes found retired after an add landed in them and adds what they held to their
+     * key's current slot: the retiring thread drained them before, so this takes only adds that
+     * landed after it, each once.
+     */
+    void moveResidue(KeyStripes retired) {
+        long residue = retired.drainStripes();
+        if (residue != 0L) {
+            addTo(retired.key, residue);
         }
     }
 
@@ -469,6 +614,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     @Override
     public int size() {
         return held.get();
+    }
+
+    /** The current table; for tests. */
+    Object currentTable() {
+        return table;
     }
 
     /** The capacity of the current table; for tests. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 
 import dev.tally.counter.Counter;
 import dev.tally.counter.CounterMap;
+import java.lang.ref.WeakReference;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -128,6 +129,26 @@ final class StripedCounterMapTest {
         first.increment();
         assertThat(map.get("first")).isEqualTo(2);
         assertThat(map.size()).isEqualTo(10_001);
+    }
+
+    @Test
+    void anIdleCounterFromCounterKeepsNoReplacedTableAlive() {
+        Counter handle = map.counter("handle");
+        for (int i = 0; i < 10_000; i++) {
+            map.increment("k" + i);
+        }
+        handle.increment();                 // bound while the table is large
+        WeakReference<Object> large = new WeakReference<>(map.currentTable());
+        map.drain();
+        map.drain();
+        map.drain();                        // every key removed, the table shrunk
+        assertThat(map.currentTable()).isNotSameAs(large.get());
+        for (int i = 0; i < 20 && large.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(large.get()).as("the large table, after the map replaced it").isNull();
+        handle.add(2);
+        assertThat(map.get("handle")).isEqualTo(2);
     }
 
     @Test
