@@ -167,6 +167,10 @@ public final class RedisServer implements AutoCloseable {
         }
         command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
                 "--save", "", "--daemonize", "no"));
+        if (config == null) {
+            // A replica's first sync waits 5 s by default for others to join it: a test has one.
+            command.addAll(List.of("--repl-diskless-sync-delay", "0"));
+        }
         if (appendOnly) {
             command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always"));
         }
