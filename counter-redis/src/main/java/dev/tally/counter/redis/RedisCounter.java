@@ -138,7 +138,6 @@ public final class RedisCounter implements Counter, AutoCloseable {
     /** Whether the batch in flight was handed to the connection: the server may have applied it. */
     private boolean inFlightSent;
     private final Drains drains;
-    /** The command last sent, for the message of a refusal. */
     /**
      * The command last sent, for the message of a refusal: a constant per kind, so that a flush
      * allocates no text per counter; the drain's id, for the drain script.
