@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.lang.invoke.VarHandle;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,14 +42,18 @@ import java.util.concurrent.locks.StampedLock;
  *   <li>Series: a key's series is registered when an add through this map finds the key held by
  *       the wrapped map (that first add waits for a drain in progress), or a drain takes from it;
  *       so the map's cap bounds them, and its overflow key is a series of its own, registered by
- *       the first drain that takes from it (its adds arrive under other keys). A key that two drains in a row take nothing from (the rule
- *       by which {@code StripedCounterMap} removes a key) has its meter removed from the
- *       registry; added to again, it starts a new series.</li>
+ *       the first drain that takes from it (its adds arrive under other keys). A key that two
+ *       drains in a row take nothing from, and no {@code getAndReset} of it either (the rule by
+ *       which {@code StripedCounterMap} removes a key), has its meter removed from the registry;
+ *       added to again, it starts a new series. Two keys whose {@code String.valueOf} is the
+ *       same share one meter: give keys distinct texts.</li>
  *   <li>{@link #drain()} and {@link #getAndReset(Object)}: the wrapped map's, exactly-once;
- *       blocking, one at a time. {@code get}, {@code snapshot} and {@code size}: the wrapped
+ *       blocking, one at a time. One that throws after the wrapped map's drain (registering a
+ *       series can) puts what it took back into the map, so the next drain returns it. {@code get}, {@code snapshot} and {@code size}: the wrapped
  *       map's.</li>
- *   <li>Past {@link Long#MAX_VALUE} a key's total is exported as {@link MonotoneCounter} exports
- *       its total.</li>
+ *   <li>Past {@link Long#MAX_VALUE} a key's total is exported as an unsigned number, as
+ *       {@link MonotoneCounter} exports its total, up to 2<sup>64</sup>&minus;1; past that the
+ *       key's series stays at its highest (it never falls), unlike {@code MonotoneCounter}'s.</li>
  * </ul>
  *
  * <p>Once exported, the wrapped map must be added to only through this object (or handles from
@@ -162,7 +167,14 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             try {
                 long taken = map.getAndReset(key);
                 if (taken != 0L) {
-                    seriesOf(key).drained += taken;
+                    try {
+                        KeySeries<K> s = seriesOf(key);
+                        s.drained += taken;
+                        s.idleDrains = 0;   // the map still holds the key: so does the registry
+                    } catch (RuntimeException | Error e) {
+                        map.add(key, taken);   // not accounted: back into the map, not lost
+                        throw e;
+                    }
                 }
                 return taken;
             } finally {
@@ -186,10 +198,22 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             long stamp = takes.writeLock();
             try {
                 taken = map.drain();
-                for (Map.Entry<K, Long> e : taken.entrySet()) {
-                    KeySeries<K> s = seriesOf(e.getKey());
-                    s.drained += e.getValue();
-                    s.idleDrains = 0;
+                Map<KeySeries<K>, Long> accounted = new HashMap<>();
+                try {
+                    for (Map.Entry<K, Long> e : taken.entrySet()) {
+                        KeySeries<K> s = seriesOf(e.getKey());
+                        accounted.put(s, e.getValue());   // first: it may allocate, and throw
+                        s.drained += e.getValue();
+                        s.idleDrains = 0;
+                    }
+                } catch (RuntimeException | Error e) {
+                    // An error after the map's drain committed (registering a series can throw),
+                    // so the caller gets no result: every amount goes back into the map, and out
+                    // of the series that had counted it, under the write lock, so that no scrape
+                    // sees a total move and the next drain returns it.
+                    accounted.forEach((series, amount) -> series.drained -= amount);
+                    taken.forEach(map::add);
+                    throw e;
                 }
             } finally {
                 takes.unlockWrite(stamp);

@@ -108,7 +108,8 @@ public final class TallyMeters {
      * @param keyTag the tag that holds the key
      * @param map a thread-safe counter map, for example a {@code StripedCounterMap}
      * @return the map to add to and drain
-     * @throws IllegalArgumentException if {@code keyTag} is one of {@code tags}
+     * @throws IllegalArgumentException if {@code keyTag} is one of {@code tags}, or meters named
+     *     {@code name} with the tag {@code keyTag} are already registered
      */
     public static <K> MonotoneCounterMap<K> counterMap(MeterRegistry registry, String name,
             Iterable<Tag> tags, String keyTag, CounterMap<K> map) {
@@ -119,6 +120,10 @@ public final class TallyMeters {
                 throw new IllegalArgumentException("the key tag '" + keyTag + "' is also one of the"
                         + " tags " + tags + " of '" + name + "'");
             }
+        }
+        if (registry.find(name).tagKeys(keyTag).meter() != null) {
+            throw new IllegalArgumentException("meters named '" + name + "' with the key tag '" + keyTag
+                    + "' are already registered, by another map: its series and this one's would mix");
         }
         return new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
     }

@@ -2,10 +2,14 @@ package dev.tally.counter.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.counter.Counter;
 import dev.tally.counter.impl.StripedCounterMap;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.config.MeterFilterReply;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.HashMap;
@@ -13,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -137,5 +142,52 @@ final class CounterMapExportTest {
         assertThatIllegalArgumentException().isThrownBy(() -> TallyMeters.counterMap(registry,
                 "http.hits", Tags.of("path", "x"), "path", new StripedCounterMap<String>()))
                 .withMessageContaining("'path'");
+    }
+
+    @Test
+    void aKeyDrainedByGetAndResetKeepsItsSeriesWhileTheMapHoldsIt() {
+        MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits",
+                Tags.of("shop", "eu"), "path", new StripedCounterMap<>());
+        hits.add("/a", 10);
+        hits.drain();
+        for (int i = 0; i < 2; i++) {
+            hits.add("/a", 5);
+            assertThat(hits.getAndReset("/a")).isEqualTo(5);
+            hits.drain();   // took nothing from "/a", but getAndReset did: not idle
+        }
+        hits.increment("/a");
+        assertThat(scrape()).as("one series, never reset").containsEntry(series("/a"), 21.0);
+    }
+
+    @Test
+    void aSecondMapUnderTheSameNameAndKeyTagIsRefused() {
+        MonotoneCounterMap<String> first = TallyMeters.counterMap(registry, "http.hits",
+                Tags.of("shop", "eu"), "path", new StripedCounterMap<>());
+        first.increment("/a");
+        assertThatIllegalArgumentException().isThrownBy(() -> TallyMeters.counterMap(registry,
+                "http.hits", Tags.of("shop", "eu"), "path", new StripedCounterMap<String>()))
+                .withMessageContaining("http.hits").withMessageContaining("'path'");
+    }
+
+    @Test
+    void aDrainThatThrowsAfterTheMapsDrainLosesNoCountAndMovesNoSeries() {
+        AtomicBoolean fail = new AtomicBoolean(true);
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public MeterFilterReply accept(Meter.Id id) {
+                if ("other".equals(id.getTag("path")) && fail.getAndSet(false)) {
+                    throw new OutOfMemoryError("thrown by the test while registering a series");
+                }
+                return MeterFilterReply.NEUTRAL;
+            }
+        });
+        MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits",
+                Tags.of("shop", "eu"), "path", new StripedCounterMap<>(1, "other"));
+        hits.add("/a", 1);
+        hits.add("/b", 4);   // past the cap: into "other", whose series a drain registers
+        assertThatThrownBy(hits::drain).isInstanceOf(OutOfMemoryError.class);
+        assertThat(scrape()).containsEntry(series("/a"), 1.0);
+        assertThat(hits.drain()).as("what the failed drain took, back").isEqualTo(Map.of("/a", 1L, "other", 4L));
+        assertThat(scrape()).containsEntry(series("/a"), 1.0).containsEntry(series("other"), 4.0);
     }
 }
