@@ -45,6 +45,10 @@ import org.openjdk.jcstress.infra.results.JJJ_Result;
  * <pre>
  * StripedHandle:                 [0, 1, 1] 22,188; [1, 0, 0] 240; [1, 0, 1] 281,510
  * </pre>
+ * StripedCached, the gate's settings, 2026-11-29 (same machine):
+ * <pre>
+ * StripedCached:                 [0, 1, 1] 6,382; [1, 0, 0] 149; [1, 0, 1] 192,959
+ * </pre>
  * {@code 1, 0, 0} is the add racing the removal, counted by the retiring swap.
  * The control's failure showed thousands of times in that run, so the gate requires it
  * ({@link MustShowInteresting}).
@@ -113,6 +117,45 @@ public final class MapRemovalRace {
         @Actor
         public void adder() {
             handle.add(1);
+        }
+
+        @Actor
+        public void drainer(JJJ_Result r) {
+            r.r1 = map.drain().getOrDefault("k", 0L);
+        }
+
+        @Arbiter
+        public void arbiter(JJJ_Result r) {
+            r.r2 = map.get("k");
+            r.r3 = map.size();
+        }
+    }
+
+    /**
+     * StripedCounterMap through its cache of contended keys: the key's slot is inflated and its
+     * stripes cached before the race, so the adder's {@code add} skips the table and, as a handle
+     * does, reads the stripes' retired flag only after the add.
+     */
+    @JCStressTest
+    @Description("StripedCounterMap, a cached contended key: an add racing its key's removal is counted exactly once")
+    @Outcome(id = "1, 0, 0", expect = ACCEPTABLE, desc = "the add was drained, the key removed")
+    @Outcome(id = "0, 1, 1", expect = ACCEPTABLE, desc = "the add came after the drain (the key back if removed)")
+    @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "the add was drained before the idle check, the key kept")
+    @Outcome(expect = FORBIDDEN, desc = "the add was lost or counted twice")
+    @State
+    public static class StripedCached {
+        private final CounterMap<String> map = new StripedCounterMap<>();
+
+        {
+            map.counter("k").add(1);    // inflates the key's slot
+            map.add("k", 1);            // finds it inflated: caches its stripes
+            map.drain();                // takes the 2
+            map.drain();                // zero: idle; the next drain removes it
+        }
+
+        @Actor
+        public void adder() {
+            map.add("k", 1);
         }
 
         @Actor

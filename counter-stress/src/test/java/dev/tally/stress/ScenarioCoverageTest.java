@@ -56,7 +56,7 @@ final class ScenarioCoverageTest {
                 .toList();
         assertThat(maps).containsExactlyInAnyOrder("MapCapRace", "MapDrainRace", "MapRemovalRace");
         assertThat(variants(MapRemovalRace.class)).extracting(Class::getSimpleName)
-                .contains("Striped", "StripedHandle");
+                .contains("Striped", "StripedHandle", "StripedCached");
     }
 
     private static boolean isMapScenario(Class<?> scenario) {

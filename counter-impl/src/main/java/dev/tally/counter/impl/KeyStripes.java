@@ -10,6 +10,9 @@ final class KeyStripes extends StripedCells {
     /** The key of the slot these stripes belong to, where an add that finds them retired moves. */
     final Object key;
 
+    /** The key's {@link KeyTable#spread spread} hash, so that a look-up skips most mismatches. */
+    final int hash;
+
     /**
      * Set, before the stripes are drained, by the thread that retires their slot. An add that
      * lands in the stripes and then reads it set drains them and moves what it took to the key's
@@ -17,9 +20,15 @@ final class KeyStripes extends StripedCells {
      */
     private volatile boolean retired;
 
-    KeyStripes(Object key) {
+    KeyStripes(Object key, int hash) {
         super(stripesForProcessors());
         this.key = key;
+        this.hash = hash;
+    }
+
+    /** Whether these are the stripes of {@code other}, whose spread hash is {@code otherHash}. */
+    boolean isFor(Object other, int otherHash) {
+        return hash == otherHash && (key == other || key.equals(other));
     }
 
     boolean retired() {

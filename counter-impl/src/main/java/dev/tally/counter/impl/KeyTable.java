@@ -43,7 +43,7 @@ final class KeyTable {
         warm.clear(i, IDLE);
         warm.setUnlessRetired(i, IDLE);
         warm.casValue(i, warm.value(i), 2L);
-        warm.installStripes(i, new KeyStripes(key));
+        warm.installStripes(i, new KeyStripes(key, 0));
         warm.read(i);
         warm.take(i, null);
         warm.setUnlessRetired(i, RETIRED);

@@ -2,6 +2,8 @@ package dev.tally.counter.impl;
 
 import dev.tally.counter.Counter;
 import dev.tally.counter.CounterMap;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -38,9 +40,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *       like {@link StripedCounter}'s, where an add is one atomic add, wait-free on x86-64.
  *       Through a {@link #counter(Object)}: the key's slot is inflated when the counter is first
  *       used, and each add is {@code StripedCounter}'s add plus one read of a flag, wait-free on
- *       x86-64 while the key stays in place. An add that finds its key removed re-adds it and
- *       retries. An add to a key the map does not hold takes a lock to insert it, and an add that
- *       finds its key's table being rebuilt waits for the rebuild.</li>
+ *       x86-64 while the key stays in place. So is {@code add} to a contended key that the map
+ *       keeps in its small cache of contended keys (see Memory). An add that finds its key
+ *       removed re-adds it and retries. An add to a key the map does not hold takes a lock to
+ *       insert it, and an add that finds its key's table being rebuilt waits for the
+ *       rebuild.</li>
  *   <li>Visibility: an add is visible to every {@code get}, {@code snapshot} and drain that
  *       starts after it returns, with one exception: an add that lands in a key just removed is
  *       moved to the key's new place by the first thread that sees the removal, which may be a
@@ -65,9 +69,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * byte), with no object of its own, in a table at most three quarters full (tombstones counted)
  * and, after a drain, at least one-eighth full; a key whose adds collide, or that a
  * {@code counter(key)} writes, also holds the stripes it inflated to. A {@code Counter} from
- * {@code counter(key)} holds only those stripes, never a table the map has replaced. A key removed leaves a tombstone
- * until the table is rebuilt, which happens when the table fills up, and when a drain finds it
- * less than one-eighth used.
+ * {@code counter(key)} holds only those stripes, never a table the map has replaced. The map
+ * also keeps a cache of 64 references to contended keys' stripes, so that adds to them skip the
+ * table; an entry whose key was removed is emptied by the next drain. A key removed leaves a
+ * tombstone until the table is rebuilt, which happens when the table fills up, and when a drain
+ * finds it less than one-eighth used.
  *
  * <p>A key whose value is zero at one drain (nothing added since the drain before, or adds that
  * sum to zero) and again at the next is removed by that next drain. So the map holds the keys
@@ -106,6 +112,19 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * before draining the stripes, so an add that lands later sees it and moves what the stripes
      * hold (KeyCounter). The map's own adds to an inflated slot use the same flag.
      *
+     * The map keeps a small cache of such stripes, indexed by the key's hash (`hot`): an add
+     * whose key is there adds to the stripes as a handle does, with no probe of the table and no
+     * state read, which makes the add to a contended key a shorter chain of dependent loads than
+     * a ConcurrentHashMap look-up plus LongAdder's. An entry is filled by an add that finds its
+     * key's slot inflated, only where the entry is empty or its stripes retired (so adds to
+     * different keys never take turns writing it), and emptied by an add that finds its stripes
+     * retired and by each drain; it is a hint, never part of the count.
+     *
+     * Every KeyStripes that an adder can reach is eventually retired and drained by someone: the
+     * slot's retirer for the stripes it finds there, and, for stripes installed in a slot that
+     * was retired before their INFLATED bit could be set (an adder that read INFLATED earlier
+     * may find them), their installer (abandon).
+     *
      * Removal is retirement: the RETIRED bit is set by CAS (by a drain, only on a slot that is
      * IDLE: zero at the previous drain and zero again now), and then the retiring thread takes
      * the slot's value and stripes with atomic swaps. Every add re-reads the state after landing:
@@ -134,12 +153,29 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
 
     private static final int MIN_CAPACITY = 16;
 
+    /** Entries of the cache of contended keys' stripes; a power of two. */
+    private static final int HOT_SLOTS = 64;
+
+    private static final VarHandle HOT = MethodHandles.arrayElementVarHandle(KeyStripes[].class);
+
+    static {
+        // Links the call site that runs after an add has landed (see KeyTable's static block):
+        // its first call allocates, and an OutOfMemoryError there would leave the add in retired
+        // stripes, never moved.
+        forget(new KeyStripes[1], 0, null);
+    }
+
     private final ReentrantLock structure = new ReentrantLock();
     private final ReentrantLock draining = new ReentrantLock();
     private final AtomicInteger held = new AtomicInteger();
     private final int maxKeys;
     private final Object overflowKey;
     private volatile KeyTable table = new KeyTable(MIN_CAPACITY);
+    /**
+     * The stripes of keys seen contended, by hash: the short cut of the add path (see the
+     * overview). Each entry is a hint: retired stripes in it are moved out of, as by a handle.
+     */
+    private final KeyStripes[] hot = new KeyStripes[HOT_SLOTS];
 
     /** Creates an empty map with no cap on the number of keys. */
     public StripedCounterMap() {
@@ -170,18 +206,44 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     @Override
     public void add(K key, long delta) {
         Objects.requireNonNull(key, "key");
-        if (delta != 0L) {
-            addTo(key, delta);
+        if (delta == 0L) {
+            return;
+        }
+        // Kept small, so that it inlines: the cache's short cut here, the rest in addTo.
+        int hash = KeyTable.spread(key);
+        int h = hash & (HOT_SLOTS - 1);
+        KeyStripes cached = (KeyStripes) HOT.getAcquire(hot, h);
+        if (cached != null && cached.isFor(key, hash)) {
+            // As a counter(key) handle adds: no check before, the retired flag after.
+            cached.addStriped(delta);
+            if (cached.retired()) {
+                moveFromCached(h, cached);
+            }
+        } else {
+            addTo(key, hash, delta);
         }
     }
 
+    /** Empties hot slot {@code h} of the retired {@code stripes}, and moves what they hold. */
+    private void moveFromCached(int h, KeyStripes stripes) {
+        forget(hot, h, stripes);
+        moveResidue(stripes);
+    }
+
     private void addTo(Object key, long delta) {
+        addTo(key, KeyTable.spread(key), delta);
+    }
+
+    private void addTo(Object key, int keyHash, long delta) {
         Object k = key;
-        int hash = KeyTable.spread(k);
+        int hash = keyHash;
         while (true) {
             KeyTable t = table;
             int i = t.find(k, hash);
             if (i >= 0) {
+                if ((t.state(i) & KeyTable.INFLATED) != 0) {
+                    remember(t.stripes(i), hash & (HOT_SLOTS - 1));
+                }
                 if (addAt(t, i, k, delta)) {
                     return;
                 }
@@ -235,19 +297,62 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     }
 
     /**
+     * Caches {@code stripes}, of a slot seen inflated, in hot slot {@code h} if that is free or
+     * holds retired stripes; a slot that holds live stripes is left to them, so that threads
+     * adding to different keys do not take turns writing it.
+     */
+    private void remember(KeyStripes stripes, int h) {
+        if (stripes != null) {
+            KeyStripes seen = (KeyStripes) HOT.getAcquire(hot, h);
+            if (seen == null || (seen != stripes && seen.retired())) {
+                HOT.compareAndSet(hot, h, seen, stripes);
+            }
+        }
+    }
+
+    /** Empties hot slot {@code h} if it still holds {@code stripes}. */
+    private static void forget(KeyStripes[] hot, int h, KeyStripes stripes) {
+        HOT.compareAndSet(hot, h, stripes, null);
+    }
+
+    /** Empties the hot slots whose stripes are retired, so that they hold no removed key. */
+    private void forgetRetired() {
+        for (int h = 0; h < HOT_SLOTS; h++) {
+            KeyStripes seen = (KeyStripes) HOT.getAcquire(hot, h);
+            if (seen != null && seen.retired()) {
+                HOT.compareAndSet(hot, h, seen, null);
+            }
+        }
+    }
+
+    /**
      * Gives slot {@code i} stripes, unless it is retired. A hint, as growing the stripes is: with
      * the heap too full for the stripes it does nothing, and the add carries on with its
      * compare-and-set, so that an add that moves other threads' residue never loses it here.
      */
-    private static void inflate(KeyTable t, int i, Object key) {
+    private void inflate(KeyTable t, int i, Object key) {
+        KeyStripes won;
         try {
-            t.installStripes(i, new KeyStripes(key));
+            won = t.installStripes(i, new KeyStripes(key, KeyTable.spread(key)));
         } catch (OutOfMemoryError e) {
             return;
         }
         if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
-            t.dropStripes(i);
+            abandon(t, i, won);
         }
+    }
+
+    /**
+     * Gives up {@code stripes}, installed in slot {@code i} but refused the INFLATED bit because
+     * the slot was retired first. The slot's retirer may not have seen them, and an adder that
+     * read INFLATED before the retirement (from stripes since dropped) may have found and added
+     * to them: so they are retired and drained as any retired stripes are, and what they held is
+     * moved to their key.
+     */
+    private void abandon(KeyTable t, int i, KeyStripes stripes) {
+        stripes.retire();
+        t.dropStripes(i);
+        moveResidue(stripes);
     }
 
     /**
@@ -390,6 +495,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             Taken taken = new Taken();
             takeAll(t, taken);
             try {
+                forgetRetired();
                 Map<K, Long> out = taken.toMap();
                 shrinkIfSparse(t);
                 return out;
@@ -491,7 +597,8 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
 
         @SuppressWarnings("unchecked")
         <K> Map<K, Long> toMap() {
-            Map<K, Long> out = new HashMap<>();
+            // Sized for every record at the default load factor, so that it never resizes.
+            Map<K, Long> out = new HashMap<>((int) Math.min(size * 4L / 3 + 1, 1 << 30));
             for (int j = 0; j < size; j++) {
                 out.merge((K) keys[j], values[j], Long::sum);
             }
@@ -584,9 +691,9 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 continue;
             }
             if ((t.state(i) & KeyTable.INFLATED) == 0) {
-                KeyStripes won = t.installStripes(i, new KeyStripes(k));
+                KeyStripes won = t.installStripes(i, new KeyStripes(k, hash));
                 if (t.setUnlessRetired(i, KeyTable.INFLATED) < 0) {
-                    t.dropStripes(i);
+                    abandon(t, i, won);
                     continue;
                 }
                 return won;
@@ -614,6 +721,15 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     @Override
     public int size() {
         return held.get();
+    }
+
+    /** The number of cache entries holding stripes; for tests. */
+    int cachedKeys() {
+        int n = 0;
+        for (int h = 0; h < HOT_SLOTS; h++) {
+            n += HOT.getAcquire(hot, h) != null ? 1 : 0;
+        }
+        return n;
     }
 
     /** The current table; for tests. */

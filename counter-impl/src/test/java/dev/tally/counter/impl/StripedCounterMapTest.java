@@ -219,4 +219,36 @@ final class StripedCounterMapTest {
     void aNullKeyIsRejectedNamingTheArgument(Consumer<CounterMap<String>> call) {
         assertThatNullPointerException().isThrownBy(() -> call.accept(map)).withMessage("key");
     }
+
+    @Test
+    void aContendedKeysAddsGoThroughTheCacheUntilItIsRemovedAndStillCountAfter() {
+        map.counter("hot").add(1);   // inflates the key's slot
+        map.add("hot", 2);           // finds it inflated: caches its stripes
+        assertThat(map.cachedKeys()).as("cached after an add found the key inflated").isEqualTo(1);
+        map.add("hot", 3);           // through the cache
+        assertThat(map.drain()).isEqualTo(Map.of("hot", 6L));
+        map.drain();                 // zero: idle
+        map.drain();                 // zero again: removed, and its cache entry emptied
+        assertThat(map.size()).isZero();
+        assertThat(map.cachedKeys()).as("cached after the key was removed").isZero();
+        map.add("hot", 4);
+        assertThat(map.get("hot")).isEqualTo(4L);
+        assertThat(map.drain()).isEqualTo(Map.of("hot", 4L));
+    }
+
+    @Test
+    void anAddThroughAStaleCacheEntryMovesToTheKeysNewSlot() {
+        map.counter("hot").add(1);
+        map.add("hot", 1);
+        map.drain();
+        map.drain();
+        for (int i = 0; i < 40; i++) {
+            map.add("k" + i, 1);   // grows the table: every slot retired, the cached stripes too
+        }
+        // No drain has emptied the entry since: the add lands in retired stripes, sees it, and
+        // moves what it added to the key's slot in the new table.
+        map.add("hot", 5);
+        assertThat(map.get("hot")).isEqualTo(5L);
+        assertThat(map.drain()).containsEntry("hot", 5L);
+    }
 }
