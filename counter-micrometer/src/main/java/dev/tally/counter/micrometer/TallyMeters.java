@@ -97,9 +97,10 @@ public final class TallyMeters {
     /**
      * Exports {@code map} as one {@code FunctionCounter} series per key, named {@code name}, the
      * key ({@code String.valueOf}) under the tag {@code keyTag}, each series everything ever added
-     * to its key; returns the {@link MonotoneCounterMap} to add to and drain from now on. Keys the
-     * map already holds get their series at their first add or drain through the result. From
-     * now on, add to {@code map} and drain it only through the result. Thread-safe.
+     * to its key (keys with the same text share one series, their sum); returns the
+     * {@link MonotoneCounterMap} to add to and drain from now on. Keys the map already holds get
+     * their series at their first add or drain through the result. From now on, add to
+     * {@code map} and drain it only through the result. Thread-safe.
      *
      * @param <K> the type of the keys
      * @param registry where to register the meters
@@ -125,7 +126,9 @@ public final class TallyMeters {
             throw new IllegalArgumentException("meters named '" + name + "' with the key tag '" + keyTag
                     + "' are already registered, by another map: its series and this one's would mix");
         }
-        return new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
+        MonotoneCounterMap<K> exported = new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
+        MonotoneCounterMap.watchRemovals(exported);
+        return exported;
     }
 
     /** Refuses a name and tags that a registered meter already carries. */
