@@ -50,7 +50,7 @@ public final class RedisMeters {
      * @param counter the shared counter
      * @return the counter to add through; drains and reads go to {@code counter}
      * @throws IllegalArgumentException if this JVM's adds to {@code counter} sum to less than zero,
-     *     or a meter with this name and these tags is already registered
+     *     or a meter with this name and exactly these tags is already registered
      */
     public static Counter counter(MeterRegistry registry, String name, Iterable<Tag> tags,
             RedisCounter counter) {
@@ -60,10 +60,9 @@ public final class RedisMeters {
             throw new IllegalArgumentException("counter '" + name + "': this JVM's adds sum to "
                     + start + ": an exported total cannot start below zero");
         }
-        TallyMeters.requireNew(registry, name, tags);
         // The function holds the counter strongly, as TallyMeters does.
-        FunctionCounter.builder(name, counter, ignored -> Unsigned.toDouble(counter.addedInThisJvm()))
-                .tags(tags).register(registry);
+        TallyMeters.registerNew(registry, name, tags, () -> FunctionCounter.builder(name, counter,
+                ignored -> Unsigned.toDouble(counter.addedInThisJvm())).tags(tags).register(registry));
         return new NonNegativeRedisCounter(name, counter);
     }
 }

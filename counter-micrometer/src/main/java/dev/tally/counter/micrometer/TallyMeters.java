@@ -4,9 +4,14 @@ import dev.tally.counter.Counter;
 import dev.tally.counter.CounterMap;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Registers tally counters with a Micrometer {@link MeterRegistry}: a count of events as a
@@ -30,9 +35,11 @@ import java.util.Objects;
  *
  * <p>The registry keeps each exported counter reachable until its meter is removed (Micrometer's
  * own function meters keep only a weak reference, and report {@code NaN} once it is cleared). A
- * name and tags already registered are refused: Micrometer would otherwise go on reporting the
- * first counter and ignore the second. Registration is thread-safe; that check is not atomic with
- * a registration of the same name on another thread.
+ * meter id already registered (the name and exactly these tags, after the registry's filters,
+ * such as common tags) is refused: Micrometer would otherwise go on reporting the first counter
+ * and ignore the second. The same name with fewer, more or other tags is another meter.
+ * Registration is thread-safe; that check is not atomic with a registration of the same id on
+ * another thread.
  */
 public final class TallyMeters {
 
@@ -53,7 +60,7 @@ public final class TallyMeters {
      * @param counter a thread-safe counter, for example a {@code StripedCounter}
      * @return the counter to add to and drain
      * @throws IllegalArgumentException if {@code counter} holds a negative value, or a meter with
-     *     this name and these tags is already registered
+     *     this name and exactly these tags is already registered
      */
     public static MonotoneCounter counter(MeterRegistry registry, String name, Iterable<Tag> tags,
             Counter counter) {
@@ -64,11 +71,10 @@ public final class TallyMeters {
                     + ": an exported total cannot start below zero");
         }
         MonotoneCounter exported = new MonotoneCounter(name, counter);
-        requireNew(registry, name, tags);
         // The function holds the counter strongly; the weak reference Micrometer keeps is then
         // never cleared while the meter is registered.
-        FunctionCounter.builder(name, exported, ignored -> exported.exported()).tags(tags)
-                .register(registry);
+        registerNew(registry, name, tags, () -> FunctionCounter.builder(name, exported,
+                ignored -> exported.exported()).tags(tags).register(registry));
         return exported;
     }
 
@@ -84,22 +90,23 @@ public final class TallyMeters {
      * @param tags the meter's tags
      * @param counter the counter to read
      * @return the registered gauge
-     * @throws IllegalArgumentException if a meter with this name and these tags is already
-     *     registered
+     * @throws IllegalArgumentException if a meter with this name and exactly these tags is
+     *     already registered
      */
     public static Gauge gauge(MeterRegistry registry, String name, Iterable<Tag> tags, Counter counter) {
         Objects.requireNonNull(counter, "counter");
-        requireNew(registry, name, tags);
-        return Gauge.builder(name, counter, c -> (double) c.get()).tags(tags).strongReference(true)
-                .register(registry);
+        return registerNew(registry, name, tags, () -> Gauge.builder(name, counter,
+                c -> (double) c.get()).tags(tags).strongReference(true).register(registry));
     }
 
     /**
      * Exports {@code map} as one {@code FunctionCounter} series per key, named {@code name}, the
      * key ({@code String.valueOf}) under the tag {@code keyTag}, each series everything ever added
-     * to its key; returns the {@link MonotoneCounterMap} to add to and drain from now on. Keys the
-     * map already holds get their series at their first add or drain through the result. From
-     * now on, add to {@code map} and drain it only through the result. Thread-safe.
+     * to its key (keys with the same text share one series, their sum); returns the
+     * {@link MonotoneCounterMap} to add to and drain from now on. Keys the map already holds get
+     * their series at their first add or drain through the result. From now on, add to
+     * {@code map} and drain it only through the result. Thread-safe; the check below is not
+     * atomic with a registration of the same ids on another thread.
      *
      * @param <K> the type of the keys
      * @param registry where to register the meters
@@ -108,8 +115,11 @@ public final class TallyMeters {
      * @param keyTag the tag that holds the key
      * @param map a thread-safe counter map, for example a {@code StripedCounterMap}
      * @return the map to add to and drain
-     * @throws IllegalArgumentException if {@code keyTag} is one of {@code tags}, or meters named
-     *     {@code name} with the tag {@code keyTag} are already registered
+     * @throws IllegalArgumentException if {@code keyTag} is one of {@code tags}, or a meter is
+     *     registered whose id a series of the result could have: named {@code name}, with exactly
+     *     {@code tags} and {@code keyTag}. It compares the ids as registered, so it does not see
+     *     such a meter through a filter that changes ids (common tags, for one); another map with
+     *     other tags, or another key tag, is accepted
      */
     public static <K> MonotoneCounterMap<K> counterMap(MeterRegistry registry, String name,
             Iterable<Tag> tags, String keyTag, CounterMap<K> map) {
@@ -121,18 +131,38 @@ public final class TallyMeters {
                         + " tags " + tags + " of '" + name + "'");
             }
         }
-        if (registry.find(name).tagKeys(keyTag).meter() != null) {
-            throw new IllegalArgumentException("meters named '" + name + "' with the key tag '" + keyTag
-                    + "' are already registered, by another map: its series and this one's would mix");
+        Tags fixed = Tags.of(tags);
+        for (Meter meter : registry.find(name).tags(fixed).tagKeys(keyTag).meters()) {
+            List<Tag> others = new ArrayList<>(meter.getId().getTags());
+            others.removeIf(tag -> tag.getKey().equals(keyTag));
+            if (Tags.of(others).equals(fixed)) {
+                throw new IllegalArgumentException("a meter named '" + name + "' with the tags " + fixed
+                        + " and the key tag '" + keyTag + "' is already registered (" + meter.getId()
+                        + "): this map's series would have the ids of its series");
+            }
         }
-        return new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
+        MonotoneCounterMap<K> exported = new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
+        MonotoneCounterMap.watchRemovals(exported);
+        return exported;
     }
 
-    /** Refuses a name and tags that a registered meter already carries. */
-    static void requireNew(MeterRegistry registry, String name, Iterable<Tag> tags) {
-        if (registry.find(name).tags(tags).meter() != null) {
-            throw new IllegalArgumentException("a meter named '" + name + "' with tags " + tags
-                    + " is already registered: Micrometer would keep reporting that one");
+    /**
+     * Runs {@code registration} and returns its meter if the registry made it; refuses, with
+     * nothing registered, if the registry returned a meter it held already (Micrometer returns
+     * the registered meter for an id it has, and ignores the new one). That is exactly its own
+     * test of the id, after its filters: a meter with more tags, or fewer, is another one.
+     */
+    static <M extends Meter> M registerNew(MeterRegistry registry, String name, Iterable<Tag> tags,
+            Supplier<M> registration) {
+        List<Meter> before = registry.getMeters();
+        M meter = registration.get();
+        for (Meter registered : before) {
+            if (registered == meter) {
+                throw new IllegalArgumentException("a meter named '" + name + "' with tags " + tags
+                        + " is already registered (" + meter.getId() + "): Micrometer would keep"
+                        + " reporting that one");
+            }
         }
+        return meter;
     }
 }
