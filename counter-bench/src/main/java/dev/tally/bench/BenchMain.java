@@ -31,6 +31,10 @@ public final class BenchMain {
 
     static final String COMMAND = "mvn -B -Pbench -pl counter-bench -am verify";
 
+    /** Keys, and threads writing them at once, of the contended-key footprint. */
+    private static final int HOT_KEYS = 64;
+    private static final int HOT_THREADS = 4;
+
     private BenchMain() {
     }
 
@@ -84,7 +88,9 @@ public final class BenchMain {
                 : RedisThroughput.measure(1, 200, 1);   // the smoke run only checks the path: 2 JVMs, not 10
         List<Footprint.Row> footprint = Footprint.measure();
         int mapKeys = full ? 1_000_000 : 1_000;   // JOL walks every object: a moment at 1,000
-        String mapFootprint = MapFootprint.table(mapKeys, MapFootprint.measure(mapKeys));
+        String mapFootprint = MapFootprint.table(mapKeys, MapFootprint.measure(mapKeys))
+                + "\n" + MapFootprint.hotTable(HOT_KEYS, HOT_THREADS, MapFootprint.measureContended(
+                        HOT_KEYS, HOT_THREADS, full ? 4_000_000 : 100_000));
         Footprint.WriterCost writerCost = Footprint.perThreadWriter();
         Report report = new Report(Measurements.of(results));
         String machine = machine();

@@ -22,7 +22,7 @@ final class KeyTable {
     static final int RETIRED = 4;
 
     /** Slots per lazily allocated chunk of stripes references. */
-    private static final int CHUNK_SHIFT = 10;
+    private static final int CHUNK_SHIFT = 6;
 
     private static final VarHandle KEYS = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);

@@ -492,7 +492,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         draining.lock();
         try {
             KeyTable t = table;
-            Taken taken = new Taken();
+            Taken taken = new Taken(held.get());
             takeAll(t, taken);
             try {
                 forgetRetired();
@@ -567,10 +567,18 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * then take), so that a drain that throws can put every amount back.
      */
     private static final class Taken {
-        int[] slots = new int[16];
-        Object[] keys = new Object[16];
-        long[] values = new long[16];
+        int[] slots;
+        Object[] keys;
+        long[] values;
         int size;
+
+        /** Room for the {@code keys} the map holds now, the most a drain usually takes. */
+        Taken(int keys) {
+            int room = Math.max(16, keys);
+            slots = new int[room];
+            this.keys = new Object[room];
+            values = new long[room];
+        }
 
         /** Makes room for one more record; the only step of a take that can run out of memory. */
         void reserve() {
