@@ -242,4 +242,48 @@ final class CounterMapReviewTest {
         Map<Object, Long> drained = map.drain();
         assertThat(drained).hasSize(200).allSatisfy((k, v) -> assertThat(v).isEqualTo(1L));
     }
+
+    @Test
+    void aCapHoldsAgainstAMillionDistinctKeysWhileContendedKeysGoThroughTheCache() throws Exception {
+        StripedCounterMap<Object> map = new StripedCounterMap<>(1_000, "other");
+        int perThread = 500_000;
+        AtomicLong maxSize = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] drainedSum = new long[1];
+        Thread drainer = new Thread(() -> {
+            while (!done.get()) {
+                for (long v : map.drain().values()) {
+                    drainedSum[0] += v;
+                }
+                maxSize.accumulateAndGet(map.size(), Math::max);
+            }
+        });
+        Thread[] adders = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            int base = t * perThread;
+            adders[t] = new Thread(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    map.add(base + i, 1);               // distinct: a new key each time
+                    map.add("hot" + (i & 7), 1);         // contended by both: cached
+                    if ((i & 1023) == 0) {
+                        maxSize.accumulateAndGet(map.size(), Math::max);
+                    }
+                }
+            });
+        }
+        drainer.start();
+        for (Thread a : adders) {
+            a.start();
+        }
+        for (Thread a : adders) {
+            a.join();
+        }
+        done.set(true);
+        drainer.join();
+        for (long v : map.drain().values()) {
+            drainedSum[0] += v;
+        }
+        assertThat(drainedSum[0]).as("every add, under its key or the overflow key").isEqualTo(4L * perThread);
+        assertThat(maxSize.get()).as("most keys seen held").isLessThanOrEqualTo(1_001);
+    }
 }
