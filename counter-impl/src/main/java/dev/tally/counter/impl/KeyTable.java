@@ -72,12 +72,24 @@ final class KeyTable {
      */
     volatile boolean moving;
 
+    /**
+     * The spread hash of each slot's key, set by the rebuild that replaced this table before it
+     * retires any slot: what a drain that fails puts back into a slot the rebuild retired goes to
+     * the key with this hash, without calling the key's hashCode again.
+     */
+    int[] rebuiltHashes;
+
     KeyTable(int capacity) {
         mask = capacity - 1;
         keys = new Object[capacity];
         values = new long[capacity];
         states = new byte[capacity];
         chunks = new KeyStripes[((capacity - 1) >>> CHUNK_SHIFT) + 1][];
+    }
+
+    /** The hash the rebuild computed for slot {@code i}'s key; only for a slot it retired. */
+    int rebuiltHash(int i) {
+        return rebuiltHashes[i];
     }
 
     int capacity() {

@@ -244,7 +244,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 if ((t.state(i) & KeyTable.INFLATED) != 0) {
                     remember(t.stripes(i), hash & (HOT_SLOTS - 1));
                 }
-                if (addAt(t, i, k, delta)) {
+                if (addAt(t, i, k, hash, delta)) {
                     return;
                 }
             } else if (!admit(k, hash)) {
@@ -259,7 +259,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * having added nothing, if the slot was retired first; once the add has landed it returns
      * true, having moved what the slot held if it was retired meanwhile.
      */
-    boolean addAt(KeyTable t, int i, Object key, long delta) {
+    boolean addAt(KeyTable t, int i, Object key, int hash, long delta) {
         int failures = 0;
         while (true) {
             int s = t.state(i);
@@ -282,17 +282,56 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             long v = t.value(i);
             if (!t.casValue(i, v, v + delta)) {
                 if (++failures >= 2) {
-                    inflate(t, i, key);
+                    inflate(t, i, key, hash);
                 }
                 continue;
             }
             if ((t.state(i) & KeyTable.RETIRED) != 0) {
                 long residue = t.take(i, null);
                 if (residue != 0L) {
-                    addTo(key, residue);
+                    // The hash known, not the key's hashCode again: a throw here would drop
+                    // other threads' adds taken with this one.
+                    addTo(key, hash, residue);
                 }
             }
             return true;
+        }
+    }
+
+    /**
+     * Puts {@code amount}, which a failing drain took from live slot {@code i} of {@code t},
+     * back: into the slot while it lasts, else (a rebuild retired it) to the key in the new
+     * table, with the hash that rebuild computed. Never calls the key's hashCode, which may be
+     * what made the drain fail.
+     */
+    private void putBack(KeyTable t, int i, Object key, long amount) {
+        while (true) {
+            int s = t.state(i);
+            if ((s & KeyTable.RETIRED) != 0) {
+                addTo(key, t.rebuiltHash(i), amount);
+                return;
+            }
+            if ((s & KeyTable.INFLATED) != 0) {
+                KeyStripes stripes = t.stripes(i);
+                if (stripes == null) {
+                    continue;
+                }
+                stripes.addStriped(amount);
+                if (stripes.retired()) {
+                    moveResidue(stripes);
+                }
+                return;
+            }
+            long v = t.value(i);
+            if (t.casValue(i, v, v + amount)) {
+                if ((t.state(i) & KeyTable.RETIRED) != 0) {
+                    long residue = t.take(i, null);
+                    if (residue != 0L) {
+                        addTo(key, t.rebuiltHash(i), residue);
+                    }
+                }
+                return;
+            }
         }
     }
 
@@ -330,10 +369,10 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * the heap too full for the stripes it does nothing, and the add carries on with its
      * compare-and-set, so that an add that moves other threads' residue never loses it here.
      */
-    private void inflate(KeyTable t, int i, Object key) {
+    private void inflate(KeyTable t, int i, Object key, int hash) {
         KeyStripes won;
         try {
-            won = t.installStripes(i, new KeyStripes(key, KeyTable.spread(key)));
+            won = t.installStripes(i, new KeyStripes(key, hash));
         } catch (OutOfMemoryError e) {
             return;
         }
@@ -405,6 +444,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 hashes[i] = KeyTable.spread(k);
             }
         }
+        old.rebuiltHashes = hashes;
         old.moving = true;
         for (int i = 0; i <= old.mask; i++) {
             Object k = old.key(i);
@@ -533,7 +573,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             } else if ((s & KeyTable.IDLE) == 0) {
                 t.setUnlessRetired(i, KeyTable.IDLE);
             } else if (retireIdle(t, i)) {
-                taken.record(i, k, t.takeRetired(i));
+                taken.record(~i, k, t.takeRetired(i));   // negative: removed by this drain
                 t.dropStripes(i);
                 t.bury(i);
                 held.decrementAndGet();
@@ -553,8 +593,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 continue;
             }
             try {
-                if (!addAt(t, taken.slots[j], taken.keys[j], v)) {
-                    addTo(taken.keys[j], v);
+                int slot = taken.slots[j];
+                if (slot < 0) {
+                    addTo(taken.keys[j], v);   // a key this drain removed: a new add
+                } else {
+                    putBack(t, slot, taken.keys[j], v);
                 }
             } catch (Throwable e) {
                 failure.addSuppressed(e);
@@ -721,7 +764,9 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     void moveResidue(KeyStripes retired) {
         long residue = retired.drainStripes();
         if (residue != 0L) {
-            addTo(retired.key, residue);
+            // With the hash kept in the stripes: the key's hashCode may throw, and the residue
+            // holds other threads' adds as well as this one's.
+            addTo(retired.key, retired.hash, residue);
         }
     }
 
