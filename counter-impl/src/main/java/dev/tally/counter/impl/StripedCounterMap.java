@@ -532,7 +532,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         draining.lock();
         try {
             KeyTable t = table;
-            Taken taken = new Taken(held.get());
+            Taken taken = new Taken();
             takeAll(t, taken);
             try {
                 forgetRetired();
@@ -587,61 +587,67 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * added to {@code failure} as suppressed, and the rest still go back.
      */
     private void giveBack(KeyTable t, Taken taken, Throwable failure) {
-        for (int j = 0; j < taken.size; j++) {
-            long v = taken.values[j];
-            if (v == 0L) {
-                continue;
-            }
-            try {
-                int slot = taken.slots[j];
-                if (slot < 0) {
-                    addTo(taken.keys[j], v);   // a key this drain removed: a new add
-                } else {
-                    putBack(t, slot, taken.keys[j], v);
+        for (Taken.Block b = taken.first; b != null; b = b.next) {
+            for (int j = 0; j < b.size; j++) {
+                try {
+                    int slot = b.slots[j];
+                    if (slot < 0) {
+                        addTo(b.keys[j], b.values[j]);   // a key this drain removed: a new add
+                    } else {
+                        putBack(t, slot, b.keys[j], b.values[j]);
+                    }
+                } catch (Throwable e) {
+                    failure.addSuppressed(e);
                 }
-            } catch (Throwable e) {
-                failure.addSuppressed(e);
             }
         }
     }
 
     /**
-     * What one drain took, slot by slot, in arrays that grow before each take (allocate first,
-     * then take), so that a drain that throws can put every amount back.
+     * What one drain took, slot by slot, in blocks added before each take that finds the last one
+     * full (allocate first, then take), so that a drain that throws can put every amount back.
+     * Blocks, not one array grown by copying: a drain of many keys copies nothing, and one of
+     * few keys allocates little.
      */
     private static final class Taken {
-        int[] slots;
-        Object[] keys;
-        long[] values;
-        int size;
+        private static final int LARGEST_BLOCK = 1 << 10;
 
-        /** Room for the {@code keys} the map holds now, the most a drain usually takes. */
-        Taken(int keys) {
-            int room = Math.max(16, keys);
-            slots = new int[room];
-            this.keys = new Object[room];
-            values = new long[room];
+        /** One block of records; the first holds 16, each next one twice its predecessor's. */
+        static final class Block {
+            final int[] slots;
+            final Object[] keys;
+            final long[] values;
+            int size;
+            Block next;
+
+            Block(int capacity) {
+                slots = new int[capacity];
+                keys = new Object[capacity];
+                values = new long[capacity];
+            }
         }
+
+        final Block first = new Block(16);
+        private Block last = first;
+        int size;
 
         /** Makes room for one more record; the only step of a take that can run out of memory. */
         void reserve() {
-            if (size == slots.length) {
-                int n = size * 2;
-                int[] s = java.util.Arrays.copyOf(slots, n);
-                Object[] k = java.util.Arrays.copyOf(keys, n);
-                long[] v = java.util.Arrays.copyOf(values, n);
-                slots = s;
-                keys = k;
-                values = v;
+            if (last.size == last.slots.length) {
+                Block next = new Block(Math.min(last.slots.length * 2, LARGEST_BLOCK));
+                last.next = next;
+                last = next;
             }
         }
 
         /** Records a take, in the room {@link #reserve()} made; a zero is not recorded. */
         void record(int slot, Object key, long value) {
             if (value != 0L) {
-                slots[size] = slot;
-                keys[size] = key;
-                values[size] = value;
+                Block b = last;
+                b.slots[b.size] = slot;
+                b.keys[b.size] = key;
+                b.values[b.size] = value;
+                b.size++;
                 size++;
             }
         }
@@ -650,8 +656,10 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         <K> Map<K, Long> toMap() {
             // Sized for every record at the default load factor, so that it never resizes.
             Map<K, Long> out = new HashMap<>((int) Math.min(size * 4L / 3 + 1, 1 << 30));
-            for (int j = 0; j < size; j++) {
-                out.merge((K) keys[j], values[j], Long::sum);
+            for (Block b = first; b != null; b = b.next) {
+                for (int j = 0; j < b.size; j++) {
+                    out.merge((K) b.keys[j], b.values[j], Long::sum);
+                }
             }
             return out;
         }
