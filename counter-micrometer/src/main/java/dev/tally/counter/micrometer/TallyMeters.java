@@ -123,6 +123,9 @@ public final class TallyMeters {
      */
     public static <K> MonotoneCounterMap<K> counterMap(MeterRegistry registry, String name,
             Iterable<Tag> tags, String keyTag, CounterMap<K> map) {
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(tags, "tags");
         Objects.requireNonNull(map, "map");
         Objects.requireNonNull(keyTag, "keyTag");
         for (Tag tag : tags) {
