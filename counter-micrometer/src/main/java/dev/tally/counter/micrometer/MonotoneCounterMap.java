@@ -8,11 +8,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
@@ -41,26 +42,40 @@ import java.util.concurrent.locks.StampedLock;
  *       never a reading that the drain has half done.</li>
  *   <li>Adds refuse a negative amount with {@link IllegalArgumentException} naming it, and add
  *       nothing; otherwise they are the wrapped map's, with its thread safety and progress, plus
- *       a look-up of the key's series (a handle from {@link #counter(Object)} skips it).</li>
- *   <li>Series: one per key text ({@code String.valueOf}, the value of the key tag). Keys with
- *       the same text ({@code 1} and {@code 1L}, or two objects that print alike) make one
- *       series id in the registry, so they share one series: everything ever added to all of
- *       them. A key joins its text's series, registering it if need be, when an add through this
+ *       a look-up of the key's series (a handle from {@link #counter(Object)} skips it). An add
+ *       throws an exception only before it counts: a key without a text (its {@code toString()} throws or
+ *       returns {@code null}) is refused with {@code IllegalArgumentException} before anything
+ *       is added, and a series the registry refuses does not make the add throw (below).</li>
+ *   <li>Series: one per meter id as the registry registers it. A key's text
+ *       ({@code String.valueOf}) is the value of the key tag; keys with the same text
+ *       ({@code 1} and {@code 1L}, or two objects that print alike), and texts that the
+ *       registry's filters turn into one id (a filter that folds {@code /user/1} and
+ *       {@code /user/2} into {@code /user/*}), share one series: everything ever added to all of
+ *       them. A key the wrapped map held before it was exported, or its overflow key, whose
+ *       {@code toString()} throws or returns {@code null}, is exported under the text
+ *       {@link #NO_TEXT}. A key joins its series, registering it if need be, when an add through this
  *       map finds the key held by the wrapped map (that first add waits for a drain in progress),
  *       or a drain takes from it; so the map's cap bounds the series, and its overflow key is a
  *       series of its own, registered by the first drain that takes from it (its adds arrive
  *       under other keys). A key that two drains in a row take nothing from, and no
  *       {@code getAndReset} of it either (the rule by which {@code StripedCounterMap} removes a
  *       key), leaves its series, whose total keeps what was added to it; the meter is removed
- *       from the registry once every key of its text has left. Added to again, the key starts a
+ *       from the registry once every key of the series has left. Added to again, the key starts a
  *       new series.</li>
+ *   <li>A series whose registration throws (a meter of another type under its id, a tag the
+ *       registry rejects, a filter that throws) is counted all the same: drains return its keys'
+ *       amounts as usual, and the failure is logged through {@code System.Logger} (WARNING, once
+ *       until a registration succeeds, naming the meter, the key text and the cause). The next
+ *       add to one of its keys, or drain that takes from one, tries again, each under the drain
+ *       lock, and once registered the series exports its whole total. An {@code Error} thrown
+ *       while registering is rethrown: by an add after it counted, by a drain as below.</li>
  *   <li>A meter removed by someone else ({@code registry.remove}, {@code registry.clear()}) is
  *       registered again by the next add through this map to one of its keys, or drain or
  *       {@code getAndReset} that takes from one, and goes on from the total it had.</li>
  *   <li>{@link #drain()} and {@link #getAndReset(Object)}: the wrapped map's, exactly-once;
- *       blocking, one at a time. One that throws after the wrapped map's drain (registering a
- *       series can) puts what it took back into the map, and out of every series that had
- *       counted it, so the next drain returns it. {@code get}, {@code snapshot} and
+ *       blocking, one at a time. One that throws after the wrapped map's drain (only an
+ *       {@code Error} can, such as {@code OutOfMemoryError}) puts what it took back into the map,
+ *       and out of every series that had counted it, so the next drain returns it. {@code get}, {@code snapshot} and
  *       {@code size}: the wrapped map's.</li>
  *   <li>Past {@link Long#MAX_VALUE} a series' total is exported as an unsigned number, as
  *       {@link MonotoneCounter} exports its total, up to 2<sup>64</sup>&minus;1; past that the
@@ -69,8 +84,10 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <p>Once exported, the wrapped map must be added to only through this object (or handles from
  * it) and drained only through it. The registry holds the map through its series while it has
- * one, and weakly otherwise (it tells the map of removed meters through a listener, which
- * Micrometer keeps for good, an empty one once the map is collected).
+ * one, and weakly otherwise: one removal listener per registry tells every map exported to it of
+ * removed meters, and holds them weakly. A map claims its name, fixed tags and key tag in its
+ * registry until it is garbage collected: {@code TallyMeters.counterMap} refuses a second map with
+ * the same three while the first is reachable, even before either has a series.
  *
  * @param <K> the type of the keys
  */
@@ -79,13 +96,18 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /*
      * Implementation overview.
      *
-     * Keys with one text make one meter id, so the export is by text: a TextSeries holds the keys
-     * of its text (its members), drained, what this object's drains have taken from them, and its
-     * meter, whose reading is drained + the sum of map.get(member) over its members. A key joins
-     * its text's series (registering the meter if the text has none) when an add finds the key
-     * held by the map, or a drain takes from it; it leaves after two idle drains, and the series
-     * leaves the registry with its last key. drained stays with the series when a key leaves: the
-     * series goes on counting what its other keys had.
+     * Keys with one text make one meter id, and a filter can make several texts one id, so the
+     * export is by registered id: a TextSeries holds the keys (its members) whose texts made its
+     * id, drained, what this object's drains have taken from them, and its meter, whose reading
+     * is drained + the sum of map.get(member) over its members. texts maps each text that has a
+     * key to its series; live holds every series once. A key joins its text's series when an add
+     * finds the key held by the map, or a drain takes from it; a text without a series gets a new
+     * one, registered, and if the registry returns the id of another live series (its filters
+     * made the two texts one id) the new one is folded into that one (keys and drained moved, then
+     * a forward pointer, which a meter made for it follows). A key leaves after two idle drains,
+     * its text leaves texts with the series' last key of that text, and the series leaves the
+     * registry with its last key. drained stays with the series when a key leaves: the series
+     * goes on counting what its other keys had.
      *
      * A drain takes from the map first and adds to drained after, so between the two a reading
      * would fall by what was taken. Drains therefore run inside takes' write lock, and a scrape
@@ -102,14 +124,33 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * compute: Micrometer calls its removal listeners under its own lock, the one registration
      * takes, so the listener (onRegistryRemoval) takes no lock of ours; it marks the series
      * unregistered, and the next add to one of its keys, or drain that takes from one, registers
-     * it again, the same object, so it goes on from its total. The registry keeps its listeners
-     * for good (Micrometer 1.17 cannot remove one): the listener holds this map weakly, so a map
-     * whose series have all left the registry is not kept alive by it; what stays is the listener
-     * itself and an empty weak reference. byMeterId finds a series from the removed meter's id as
+     * it again, the same object, so it goes on from its total. A registration that throws an
+     * exception leaves the series unregistered the same way, so nothing that counts throws. The
+     * registry keeps its listeners for good (Micrometer 1.17 cannot remove one), so there is one
+     * per registry, RemovalFanout, holding the maps weakly: a map whose series have all left the
+     * registry is not kept alive by it. byMeterId finds a series from the removed meter's id as
      * the registry has it (after its filters); our own removal of an idle series takes it out of
      * byMeterId first, so the listener ignores it. A user's removal in the moment between a
-     * registration and its byMeterId entry goes unseen.
+     * registration and its byMeterId entry is caught by pending: while a registration is in
+     * flight the listener records the ids it cannot find, then looks again; register() looks for
+     * its id in pending after its byMeterId put. Of the two look-ups one sees the other's write,
+     * so the series is marked. pending is emptied at the end of every registration: it holds at
+     * most the ids removed during one.
+     *
+     * An add reads the key's text, when the key has no member yet, before the wrapped map counts
+     * it, and refuses a key without one; a drain, which cannot refuse what the map holds, exports
+     * such a key under NO_TEXT.
      */
+
+    private static final System.Logger LOG = System.getLogger(MonotoneCounterMap.class.getName());
+
+    /**
+     * The text, and so the key tag's value, of a key whose {@code toString()} throws or returns
+     * {@code null} and that a drain or {@code getAndReset} finds in the wrapped map (added before
+     * the map was exported, or through the overflow key): all such keys share this one series.
+     * An add or handle refuses such a key instead, before anything is counted.
+     */
+    public static final String NO_TEXT = "(no text)";
 
     private final CounterMap<K> map;
     private final MeterRegistry registry;
@@ -118,7 +159,12 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     private final String keyTag;
     private final ConcurrentHashMap<K, TextSeries.Member<K>> members = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, TextSeries<K>> texts = new ConcurrentHashMap<>();
+    private final Set<TextSeries<K>> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Meter.Id, TextSeries<K>> byMeterId = new ConcurrentHashMap<>();
+    /** Ids removed while a registration was in flight and byMeterId did not have them yet. */
+    private final Set<Meter.Id> pending = ConcurrentHashMap.newKeySet();
+    private volatile boolean registering;
+    private volatile boolean noTextLogged;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final StampedLock takes = new StampedLock();
 
@@ -131,20 +177,17 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         this.keyTag = keyTag;
     }
 
-    /** Has the registry tell {@code exported} when one of its series is removed, weakly held. */
-    static void watchRemovals(MonotoneCounterMap<?> exported) {
-        WeakReference<MonotoneCounterMap<?>> weak = new WeakReference<>(exported);
-        exported.registry.config().onMeterRemoved(meter -> {
-            MonotoneCounterMap<?> live = weak.get();
-            if (live != null) {
-                live.onRegistryRemoval(meter);
-            }
-        });
-    }
-
-    /** Runs under the registry's lock: takes none of ours. */
-    private void onRegistryRemoval(Meter meter) {
-        TextSeries<K> s = byMeterId.get(meter.getId());
+    /** Called by the registry's {@link RemovalFanout}, under the registry's lock: takes none of ours. */
+    void onRegistryRemoval(Meter meter) {
+        Meter.Id id = meter.getId();
+        TextSeries<K> s = byMeterId.get(id);
+        if (s == null && registering) {
+            // Perhaps the meter a registration in flight has not yet put in byMeterId: recorded,
+            // then looked up again. Either this second look-up sees register()'s put, or
+            // register()'s look-up in pending, after its put, sees this id.
+            pending.add(id);
+            s = byMeterId.get(id);
+        }
         if (s != null) {
             s.unregistered = true;
         }
@@ -152,22 +195,32 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
 
     /**
      * Adds {@code delta}, which must be zero or more, to the value of {@code key}. Thread-safe,
-     * with the wrapped map's progress guarantee, plus a look-up of the key's series.
+     * with the wrapped map's progress guarantee, plus a look-up of the key's series; the first
+     * add of a key that has no series also reads its text, and takes the drain lock to join it.
+     * It throws only before anything is counted: a series that cannot be registered is logged
+     * and registered again by a later add or drain, its amounts counted all the same.
      *
-     * @throws IllegalArgumentException if {@code delta} is negative; nothing is added
+     * @throws IllegalArgumentException if {@code delta} is negative, or the key's
+     *     {@code toString()} throws or returns {@code null} (a key needs a text for its series);
+     *     nothing is added
      */
     @Override
     public void add(K key, long delta) {
         requireNotNegative(key, delta);
-        map.add(key, delta);
         TextSeries.Member<K> m = members.get(key);
+        String text = m == null || m.removed ? textOf(key) : null;   // may throw: before the add
+        map.add(key, delta);
+        // m.removed read again after the add: see removeIdle.
         if (m == null || m.removed || m.series.unregistered) {
-            discover(key);
+            discover(key, text);
         }
     }
 
-    /** Joins the key to its series (registered) if the wrapped map holds it; returns it, or null. */
-    TextSeries.Member<K> discover(K key) {
+    /**
+     * Joins the key to its series (registered) if the wrapped map holds it; returns it, or null.
+     * {@code text} is the key's text if the caller has it, or null.
+     */
+    private TextSeries.Member<K> discover(K key, String text) {
         TextSeries.Member<K> found = members.get(key);
         if (found != null ? !found.removed && !found.series.unregistered : map.get(key) == 0L) {
             return found;   // not held, for example past the cap: its adds went to the overflow key
@@ -175,31 +228,33 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         drainLock.lock();   // so that a drain's removal and this registration do not interleave
         try {
             found = members.get(key);
-            return found != null || map.get(key) != 0L ? memberOf(key) : null;
+            return found != null || map.get(key) != 0L ? memberOf(key, text) : null;
         } finally {
             drainLock.unlock();
         }
     }
 
     /**
-     * The key's place in its series, joined and registered if need be; under the drain lock. What
-     * it may allocate or register comes before anything it changes, so one that throws leaves the
-     * counts as they were (at worst a series without keys, which the next drain removes).
+     * The key's place in its series, joined and registered if need be; under the drain lock.
+     * Throws only an {@code Error}; what it may allocate comes before anything it changes, so one
+     * that throws leaves the counts as they were (at worst a series without keys, which the next
+     * drain removes).
      */
-    private TextSeries.Member<K> memberOf(K key) {
+    private TextSeries.Member<K> memberOf(K key, String knownText) {
         TextSeries.Member<K> m = members.get(key);
         if (m != null) {
             register(m.series);
             return m;
         }
-        String text = String.valueOf(key);
+        String text = knownText != null ? knownText : exportText(key);
         TextSeries<K> s = texts.get(text);
         if (s == null) {
             s = new TextSeries<>(text);
             texts.put(text, s);
+            live.add(s);
         }
-        register(s);
-        m = new TextSeries.Member<>(key, s);
+        s = register(s);
+        m = new TextSeries.Member<>(key, text, s);
         List<TextSeries.Member<K>> joined = new ArrayList<>(s.members.size() + 1);
         joined.addAll(s.members);
         joined.add(m);
@@ -209,27 +264,99 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         return m;
     }
 
-    /** Registers the series' meter if it is out of the registry; under the drain lock. */
-    private void register(TextSeries<K> s) {
+    /**
+     * Registers the series' meter if it is out of the registry, and returns the series that holds
+     * its keys now: itself, or the series it was folded into because the registry's filters gave
+     * it that one's id. A registration that throws an exception is logged (once a run) and leaves
+     * the series unregistered, for the next add or drain to try again; an {@code Error} is
+     * rethrown. Under the drain lock.
+     */
+    private TextSeries<K> register(TextSeries<K> s) {
         if (!s.unregistered) {
-            return;
+            return s;
         }
         // Cleared first: the listener may set it again for this very registration's meter.
         s.unregistered = false;
-        FunctionCounter meter;
+        registering = true;
         try {
-            meter = FunctionCounter.builder(name, s, ignored -> exported(s))
-                    .tags(tags.and(keyTag, s.text)).register(registry);
-        } catch (RuntimeException | Error e) {
-            s.unregistered = true;
-            throw e;
+            FunctionCounter meter;
+            try {
+                meter = FunctionCounter.builder(name, s, ignored -> exported(s.current()))
+                        .tags(tags.and(keyTag, s.registrationText())).register(registry);
+            } catch (RuntimeException e) {
+                s.unregistered = true;
+                logFailure(s, e);
+                return s;
+            } catch (Error e) {
+                s.unregistered = true;
+                throw e;
+            }
+            s.failureLogged = false;
+            Meter.Id id = meter.getId();
+            TextSeries<K> holder = byMeterId.get(id);
+            TextSeries<K> now = s;
+            if (holder != null && holder != s) {
+                fold(s, holder, meter);
+                now = holder;
+            } else {
+                FunctionCounter before = s.meter;
+                s.meter = meter;
+                if (before != null && !before.getId().equals(id)) {
+                    byMeterId.remove(before.getId(), s);
+                }
+                byMeterId.put(id, s);
+            }
+            if (pending.remove(id)) {
+                now.unregistered = true;   // removed before byMeterId had it: the next add registers
+            }
+            return now;
+        } finally {
+            registering = false;
+            pending.clear();
         }
-        FunctionCounter before = s.meter;
-        s.meter = meter;
-        if (before != null && !before.getId().equals(meter.getId())) {
-            byMeterId.remove(before.getId(), s);
+    }
+
+    /**
+     * Moves the keys and the drained total of {@code s} into {@code holder}, the live series whose
+     * id the registry gave {@code s}'s registration (its filters made their texts one id), so that
+     * the meter exports their sum and leaves the registry only with the last of their keys.
+     * Every amount is added before it leaves {@code s}: no reading of the id falls.
+     */
+    private void fold(TextSeries<K> s, TextSeries<K> holder, FunctionCounter meter) {
+        List<TextSeries.Member<K>> moved = s.members;
+        List<TextSeries.Member<K>> joined = new ArrayList<>(holder.members.size() + moved.size());
+        joined.addAll(holder.members);
+        joined.addAll(moved);
+        List<TextSeries.Member<K>> published = List.copyOf(joined);
+        holder.drained += s.drained;
+        holder.members = published;
+        for (TextSeries.Member<K> m : moved) {
+            m.series = holder;
         }
-        byMeterId.put(meter.getId(), s);
+        s.foldedInto = holder;   // a meter made for s reads holder from now on
+        texts.replace(s.text, s, holder);
+        for (TextSeries.Member<K> m : moved) {
+            texts.replace(m.text, s, holder);
+        }
+        live.remove(s);
+        FunctionCounter old = s.meter;
+        if (old != null) {
+            byMeterId.remove(old.getId(), s);
+        }
+        if (meter != holder.meter) {   // holder's meter had been removed: this one reads holder
+            holder.meter = meter;
+            holder.unregistered = false;
+        }
+    }
+
+    private void logFailure(TextSeries<K> s, RuntimeException e) {
+        if (!s.failureLogged) {
+            s.failureLogged = true;
+            LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': the series of the key text '"
+                    + s.registrationText() + "' (tag '" + keyTag + "') could not be registered: " + e
+                    + "; its amounts are counted and drained as usual, and the next add to one of its"
+                    + " keys, or drain that takes from one, tries again", e);
+        }
     }
 
     private double exported(TextSeries<K> s) {
@@ -271,7 +398,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 if (taken != 0L) {
                     TextSeries.Member<K> m;
                     try {
-                        m = memberOf(key);
+                        m = memberOf(key, null);
                     } catch (RuntimeException | Error e) {
                         map.add(key, taken);   // not accounted: back into the map, not lost
                         throw e;
@@ -302,28 +429,29 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             long stamp = takes.writeLock();
             try {
                 taken = map.drain();
-                Map<TextSeries<K>, Long> accounted = new HashMap<>();
+                Map<TextSeries.Member<K>, Long> accounted = new HashMap<>();
                 try {
                     for (Map.Entry<K, Long> e : taken.entrySet()) {
-                        TextSeries.Member<K> m = memberOf(e.getKey());
+                        TextSeries.Member<K> m = memberOf(e.getKey(), null);
                         // First: it may allocate, and throw.
-                        accounted.merge(m.series, e.getValue(), Long::sum);
+                        accounted.put(m, e.getValue());
                         m.series.drained += e.getValue();
                         m.idleDrains = 0;
                     }
                 } catch (RuntimeException | Error e) {
-                    // An error after the map's drain committed (registering a series can throw),
-                    // so the caller gets no result: every amount goes back into the map, and out
-                    // of the series that had counted it, under the write lock, so that no scrape
-                    // sees a total move and the next drain returns it.
-                    accounted.forEach((series, amount) -> series.drained -= amount);
+                    // An Error after the map's drain committed (a series' registration rethrows
+                    // one), so the caller gets no result: every amount goes back into the map,
+                    // and out of the series that counts it now (a fold moves drained amounts with
+                    // the keys), under the write lock, so that no scrape sees a total move and the
+                    // next drain returns it.
+                    accounted.forEach((member, amount) -> member.series.drained -= amount);
                     taken.forEach(map::add);
                     throw e;
                 }
             } finally {
                 takes.unlockWrite(stamp);
             }
-            for (TextSeries<K> s : texts.values()) {
+            for (TextSeries<K> s : live) {
                 removeIdle(s, taken);
             }
             return taken;
@@ -351,16 +479,24 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
         if (leaving > 0) {
             List<TextSeries.Member<K>> kept = new ArrayList<>(all.size() - leaving);
+            Set<String> keptTexts = new HashSet<>();
             for (TextSeries.Member<K> m : all) {
                 if (m.removed) {
                     members.remove(m.key, m);
                 } else {
                     kept.add(m);
+                    keptTexts.add(m.text);
+                }
+            }
+            for (TextSeries.Member<K> m : all) {
+                if (m.removed && !keptTexts.contains(m.text)) {
+                    texts.remove(m.text, s);   // a text no key of the series has any more
                 }
             }
             s.members = List.copyOf(kept);
         }
         if (s.members.isEmpty()) {
+            live.remove(s);
             texts.remove(s.text, s);
             FunctionCounter meter = s.meter;
             if (meter != null) {
@@ -380,22 +516,30 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     }
 
     /**
-     * {@inheritDoc} Its adds refuse a negative amount, as {@link #add(Object, long)} does, and
-     * register the key's series when they find it missing. Thread-safe.
+     * {@inheritDoc} Its adds refuse a negative amount, and a key without a text, as
+     * {@link #add(Object, long)} does, before anything is counted, and register the key's series
+     * when they find it missing. Thread-safe.
+     *
+     * @throws IllegalArgumentException if the key's {@code toString()} throws or returns
+     *     {@code null}
      */
     @Override
     public Counter counter(K key) {
+        TextSeries.Member<K> known = members.get(key);
+        String text = known == null || known.removed ? textOf(key) : null;
         Counter handle = map.counter(key);
+        TextSeries.Member<K> first = discover(key, text);
         return new Counter() {
-            private volatile TextSeries.Member<K> seen = discover(key);
+            private volatile TextSeries.Member<K> seen = first;
 
             @Override
             public void add(long delta) {
                 requireNotNegative(key, delta);
-                handle.add(delta);
                 TextSeries.Member<K> m = seen;
+                String text = m == null || m.removed ? textOf(key) : null;   // before the add
+                handle.add(delta);
                 if (m == null || m.removed || m.series.unregistered) {
-                    seen = discover(key);
+                    seen = discover(key, text);
                 }
             }
 
@@ -417,16 +561,55 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         return map.size();
     }
 
-    /** The number of series the map holds now (one per text); for tests. */
+    /** The number of series the map holds now (one per meter id); for tests. */
     int seriesCount() {
-        return texts.size();
+        return live.size();
     }
 
     private void requireNotNegative(K key, long delta) {
         if (delta < 0L) {
             throw new IllegalArgumentException("counter map '" + name + "' is exported as totals that"
-                    + " must never fall: add(" + key + ", " + delta + ") refused, nothing added");
+                    + " must never fall: add(" + exportText(key) + ", " + delta + ") refused, nothing added");
         }
+    }
+
+    /** The key's text, for an add; refuses a key without one, before anything is counted. */
+    private String textOf(K key) {
+        String text;
+        try {
+            text = String.valueOf(key);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(noText(key, "threw " + e), e);
+        }
+        if (text == null) {
+            throw new IllegalArgumentException(noText(key, "returned null"));
+        }
+        return text;
+    }
+
+    private String noText(K key, String what) {
+        return "counter map '" + name + "' exports each key under its text (tag '" + keyTag + "'), and the"
+                + " toString() of this key (" + key.getClass().getName() + ") " + what + ": refused,"
+                + " nothing added";
+    }
+
+    /** The key's text, or {@link #NO_TEXT} if it has none; for a key the wrapped map holds already. */
+    private String exportText(K key) {
+        try {
+            String text = String.valueOf(key);
+            if (text != null) {
+                return text;
+            }
+        } catch (RuntimeException e) {
+            // falls through to NO_TEXT
+        }
+        if (!noTextLogged) {
+            noTextLogged = true;
+            LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': a key ("
+                    + key.getClass().getName() + ") whose toString() throws or returns null is exported"
+                    + " under the text '" + NO_TEXT + "' (logged once per map)");
+        }
+        return NO_TEXT;
     }
 
     /** Returns the meter name and the wrapped map. */

@@ -39,7 +39,8 @@ import java.util.function.Supplier;
  * such as common tags) is refused: Micrometer would otherwise go on reporting the first counter
  * and ignore the second. The same name with fewer, more or other tags is another meter.
  * Registration is thread-safe; that check is not atomic with a registration of the same id on
- * another thread.
+ * another thread. A counter map also claims its name, fixed tags and key tag in the registry
+ * until it is garbage collected (see {@link #counterMap counterMap}).
  */
 public final class TallyMeters {
 
@@ -105,8 +106,11 @@ public final class TallyMeters {
      * to its key (keys with the same text share one series, their sum); returns the
      * {@link MonotoneCounterMap} to add to and drain from now on. Keys the map already holds get
      * their series at their first add or drain through the result. From now on, add to
-     * {@code map} and drain it only through the result. Thread-safe; the check below is not
-     * atomic with a registration of the same ids on another thread.
+     * {@code map} and drain it only through the result. The result claims {@code name},
+     * {@code tags} and {@code keyTag} in {@code registry} until it is garbage collected: a second
+     * map with the same three is refused while the first is reachable, even before either has a
+     * series. Thread-safe; the check against registered meters below is not atomic with a
+     * registration of the same ids on another thread (the claim is).
      *
      * @param <K> the type of the keys
      * @param registry where to register the meters
@@ -119,10 +123,14 @@ public final class TallyMeters {
      *     registered whose id a series of the result could have: named {@code name}, with exactly
      *     {@code tags} and {@code keyTag}. It compares the ids as registered, so it does not see
      *     such a meter through a filter that changes ids (common tags, for one); another map with
-     *     other tags, or another key tag, is accepted
+     *     other tags, or another key tag, is accepted. Also if a map made by this method for
+     *     {@code registry} with the same name, tags (in any order) and key tag is still reachable
      */
     public static <K> MonotoneCounterMap<K> counterMap(MeterRegistry registry, String name,
             Iterable<Tag> tags, String keyTag, CounterMap<K> map) {
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(tags, "tags");
         Objects.requireNonNull(map, "map");
         Objects.requireNonNull(keyTag, "keyTag");
         for (Tag tag : tags) {
@@ -142,7 +150,7 @@ public final class TallyMeters {
             }
         }
         MonotoneCounterMap<K> exported = new MonotoneCounterMap<>(registry, name, tags, keyTag, map);
-        MonotoneCounterMap.watchRemovals(exported);
+        RemovalFanout.watch(registry, exported, new RemovalFanout.Claim(name, fixed, keyTag));
         return exported;
     }
 

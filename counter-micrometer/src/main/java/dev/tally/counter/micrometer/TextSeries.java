@@ -6,10 +6,11 @@ import java.lang.invoke.VarHandle;
 import java.util.List;
 
 /**
- * The series of a {@link MonotoneCounterMap} for one text: the keys whose {@code String.valueOf}
- * it is, which Micrometer cannot tell apart (they make one meter id), what drains have taken from
- * them, and the highest total exported, which a scrape that overlaps a drain reports instead of
- * reading. Everything but the exported total is written under the map's drain lock.
+ * A series of a {@link MonotoneCounterMap}: one meter id as the registry registered it (after its
+ * filters), the keys whose texts make that id, which Micrometer cannot tell apart (keys of one
+ * text, or texts that a filter maps to one id), what drains have taken from them, and the highest
+ * total exported, which a scrape that overlaps a drain reports instead of reading. Everything but
+ * the exported total is written under the map's drain lock.
  */
 final class TextSeries<K> {
 
@@ -17,7 +18,11 @@ final class TextSeries<K> {
     static final class Member<K> {
 
         final K key;
-        final TextSeries<K> series;
+        /** The key's text, its key tag's value (before the registry's filters). */
+        /** The text it was made for; it registers under a member's text while it has one. */
+    final String text;
+        /** Its series; another one once its series is folded into the holder of its id. */
+        volatile TextSeries<K> series;
         /** Drains in a row that took nothing from the key. */
         int idleDrains;
         /**
@@ -26,8 +31,9 @@ final class TextSeries<K> {
          */
         volatile boolean removed;
 
-        Member(K key, TextSeries<K> series) {
+        Member(K key, String text, TextSeries<K> series) {
             this.key = key;
+            this.text = text;
             this.series = series;
         }
     }
@@ -42,6 +48,7 @@ final class TextSeries<K> {
         }
     }
 
+    /** The text it was made for; it registers under a member's text while it has one. */
     final String text;
     /** The keys of the series, replaced whole (scrapes read it without a lock). */
     volatile List<Member<K>> members = List.of();
@@ -55,11 +62,33 @@ final class TextSeries<K> {
      * or drain that takes from one, registers it. Set by the registry's removal listener too.
      */
     volatile boolean unregistered = true;
+    /**
+     * The series this one was folded into, when its registration returned the id of that one (a
+     * filter made their texts one id); its meter, if the registry made one, reads that series.
+     */
+    volatile TextSeries<K> foldedInto;
+    /** Whether the current run of failed registrations was logged. */
+    boolean failureLogged;
     /** The highest total a scrape has exported (unsigned); only raised, by compare-and-set. */
     private volatile long exported;
 
     TextSeries(String text) {
         this.text = text;
+    }
+
+    /** The series that holds this one's keys now: itself, or the one it was folded into. */
+    TextSeries<K> current() {
+        TextSeries<K> s = this;
+        for (TextSeries<K> next; (next = s.foldedInto) != null; ) {
+            s = next;
+        }
+        return s;
+    }
+
+    /** The text to register under: a member's while it has one (the first text may have left). */
+    String registrationText() {
+        List<Member<K>> keys = members;
+        return keys.isEmpty() ? text : keys.get(0).text;
     }
 
     /** Raises the exported total to {@code total} unless a scrape already exported more. */
