@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.counter.Counter;
 import dev.tally.counter.CounterMap;
-import java.util.ArrayList;
-import java.util.List;
+import dev.tally.counter.testkit.Race;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,8 +16,7 @@ import org.junit.jupiter.api.Test;
  * over 1,000 keys while a thread drains in a loop; for every key, what the drains took plus what
  * remains equals what was added. Each writer moves to another key every 16 adds, so a key idles
  * through many drains between bursts and is removed and brought back again and again: removals
- * race adds all through the run. Self-contained (its own thread runner), apart from the contract
- * suites.
+ * race adds all through the run.
  */
 final class CounterMapExactTotalTest {
 
@@ -112,7 +107,7 @@ final class CounterMapExactTotalTest {
         AtomicInteger drains = new AtomicInteger();
         AtomicInteger fewest = new AtomicInteger(Integer.MAX_VALUE);
         AtomicInteger most = new AtomicInteger();
-        race(writer -> {
+        Race.runWithObserver(WRITERS, writer -> {
             Counter[] handles = new Counter[KEYS];
             if (writer >= 2) {
                 for (int k = 0; k < KEYS; k++) {
@@ -251,54 +246,6 @@ final class CounterMapExactTotalTest {
                     throw new UnsupportedOperationException();
                 }
             };
-        }
-    }
-
-    /** The work of a racing thread, given its index. */
-    @FunctionalInterface
-    interface Body {
-        void run(int index) throws Exception;
-    }
-
-    /** The work of the thread that watches the writers until the last has finished. */
-    @FunctionalInterface
-    interface Observer {
-        void run(BooleanSupplier writersRunning) throws Exception;
-    }
-
-    /** Runs the writers and the observer, released by one latch; the first failure fails. */
-    static void race(Body writer, Observer observer) throws InterruptedException {
-        CountDownLatch start = new CountDownLatch(1);
-        AtomicInteger running = new AtomicInteger(WRITERS);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t <= WRITERS; t++) {
-            int index = t;
-            Thread thread = new Thread(() -> {
-                try {
-                    start.await();
-                    if (index == WRITERS) {
-                        observer.run(() -> running.get() > 0);
-                    } else {
-                        try {
-                            writer.run(index);
-                        } finally {
-                            running.decrementAndGet();
-                        }
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, index == WRITERS ? "map-drainer" : "map-writer-" + index);
-            thread.start();
-            threads.add(thread);
-        }
-        start.countDown();
-        for (Thread thread : threads) {
-            thread.join();
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("a racing thread failed: " + failure.get(), failure.get());
         }
     }
 }
