@@ -19,8 +19,7 @@ final class TextSeries<K> {
 
         final K key;
         /** The key's text, its key tag's value (before the registry's filters). */
-        /** The text it was made for; it registers under a member's text while it has one. */
-    final String text;
+        final String text;
         /** Its series; another one once its series is folded into the holder of its id. */
         volatile TextSeries<K> series;
         /** Drains in a row that took nothing from the key. */
