@@ -254,6 +254,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             live.add(s);
         }
         s = register(s);
+        // The registration may have re-entered this map on this thread (a listener of the
+        // registry that adds to it, the drain lock being reentrant) and joined the key already:
+        // joining it again would list it twice, and its series would export its amount twice.
+        TextSeries.Member<K> joinedMeanwhile = members.get(key);
+        if (joinedMeanwhile != null) {
+            return joinedMeanwhile;
+        }
         m = new TextSeries.Member<>(key, text, s);
         List<TextSeries.Member<K>> joined = new ArrayList<>(s.members.size() + 1);
         joined.addAll(s.members);
