@@ -54,8 +54,9 @@ import java.util.concurrent.locks.StampedLock;
  *       them. A key the wrapped map held before it was exported, or its overflow key, whose
  *       {@code toString()} throws or returns {@code null}, is exported under the text
  *       {@link #NO_TEXT}. A key joins its series, registering it if need be, when an add through this
- *       map finds the key held by the wrapped map (that first add waits for a drain in progress),
- *       or a drain takes from it; so the map's cap bounds the series, and its overflow key is a
+ *       map finds the key held by the wrapped map, or a drain takes from it: it is registered at
+ *       its first add, or, if a drain or registration is in progress, at a later add or the next
+ *       drain (an add never waits for the drain lock); so the map's cap bounds the series, and its overflow key is a
  *       series of its own, registered by the first drain that takes from it (its adds arrive
  *       under other keys). A key that two drains in a row take nothing from, and no
  *       {@code getAndReset} of it either (the rule by which {@code StripedCounterMap} removes a
@@ -89,6 +90,14 @@ import java.util.concurrent.locks.StampedLock;
  * registry until it is garbage collected: {@code TallyMeters.counterMap} refuses a second map with
  * the same three while the first is reachable, even before either has a series.
  *
+ * <p>A registry listener ({@code onMeterAdded}, {@code onMeterRemoved}) may add to the map: the
+ * registry calls it holding its own lock, so its add does not wait for the drain lock, and a new
+ * key it adds while another thread drains or registers is exported from a later add or the next
+ * drain. Called on the thread of this map's own registration or removal (a removal listener run
+ * by a drain that removes an idle series), its add joins the key at once, inside that drain. A
+ * listener must not drain the map nor call {@code getAndReset}: those wait for the drain lock,
+ * and a drain holding it may be waiting for the registry's lock, which the listener holds.
+ *
  * @param <K> the type of the keys
  */
 public final class MonotoneCounterMap<K> implements CounterMap<K> {
@@ -121,8 +130,11 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * joins it again; the maximum covers a wrapped map whose reads and adds are weaker than that.
      *
      * All registrations and removals run under drainLock, and never inside a ConcurrentHashMap
-     * compute: Micrometer calls its removal listeners under its own lock, the one registration
-     * takes, so the listener (onRegistryRemoval) takes no lock of ours; it marks the series
+     * compute. An add only tries drainLock (tryLock): Micrometer calls its onMeterAdded listeners
+     * holding its meter-map lock, and a drain holding drainLock may be waiting for that lock to
+     * register or remove, so a listener's add that waited would deadlock; a key it cannot join
+     * now is held by the map, and the next drain takes it and joins it. Nor does our removal
+     * listener (onRegistryRemoval) take a lock of ours, for the same reason; it marks the series
      * unregistered, and the next add to one of its keys, or drain that takes from one, registers
      * it again, the same object, so it goes on from its total. A registration that throws an
      * exception leaves the series unregistered the same way, so nothing that counts throws. The
@@ -134,8 +146,10 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * registration and its byMeterId entry is caught by pending: while a registration is in
      * flight the listener records the ids it cannot find, then looks again; register() looks for
      * its id in pending after its byMeterId put. Of the two look-ups one sees the other's write,
-     * so the series is marked. pending is emptied at the end of every registration: it holds at
-     * most the ids removed during one.
+     * so the series is marked. registering counts the registrations in flight (a registry
+     * listener that adds to the map nests one inside another on the same thread), and pending is
+     * emptied when the outermost ends, not the inner one, whose end would hide an id from the
+     * outer look-up: it holds at most the ids removed during one outermost registration.
      *
      * An add reads the key's text, when the key has no member yet, before the wrapped map counts
      * it, and refuses a key without one; a drain, which cannot refuse what the map holds, exports
@@ -163,7 +177,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     private final ConcurrentHashMap<Meter.Id, TextSeries<K>> byMeterId = new ConcurrentHashMap<>();
     /** Ids removed while a registration was in flight and byMeterId did not have them yet. */
     private final Set<Meter.Id> pending = ConcurrentHashMap.newKeySet();
-    private volatile boolean registering;
+    /** Registrations in flight (nested when a registry listener re-enters); written under drainLock. */
+    private volatile int registering;
     private volatile boolean noTextLogged;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final StampedLock takes = new StampedLock();
@@ -181,7 +196,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     void onRegistryRemoval(Meter meter) {
         Meter.Id id = meter.getId();
         TextSeries<K> s = byMeterId.get(id);
-        if (s == null && registering) {
+        if (s == null && registering != 0) {
             // Perhaps the meter a registration in flight has not yet put in byMeterId: recorded,
             // then looked up again. Either this second look-up sees register()'s put, or
             // register()'s look-up in pending, after its put, sees this id.
@@ -196,7 +211,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /**
      * Adds {@code delta}, which must be zero or more, to the value of {@code key}. Thread-safe,
      * with the wrapped map's progress guarantee, plus a look-up of the key's series; the first
-     * add of a key that has no series also reads its text, and takes the drain lock to join it.
+     * add of a key that has no series also reads its text, and tries the drain lock to join it,
+     * without waiting: if a drain or registration holds it, a later add or the next drain joins it.
      * It throws only before anything is counted: a series that cannot be registered is logged
      * and registered again by a later add or drain, its amounts counted all the same.
      *
@@ -225,7 +241,12 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         if (found != null ? !found.removed && !found.series.unregistered : map.get(key) == 0L) {
             return found;   // not held, for example past the cap: its adds went to the overflow key
         }
-        drainLock.lock();   // so that a drain's removal and this registration do not interleave
+        // Not lock(): Micrometer calls its listeners holding its own lock, which a drain holding
+        // ours may be waiting for, so a listener's add that waited here would deadlock. The key
+        // is joined by a later add that gets the lock, or by the next drain, which takes it.
+        if (!drainLock.tryLock()) {
+            return found;
+        }
         try {
             found = members.get(key);
             return found != null || map.get(key) != 0L ? memberOf(key, text) : null;
@@ -284,7 +305,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
         // Cleared first: the listener may set it again for this very registration's meter.
         s.unregistered = false;
-        registering = true;
+        registering++;   // only the drain lock's holder writes it
         try {
             FunctionCounter meter;
             try {
@@ -318,8 +339,9 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             }
             return now;
         } finally {
-            registering = false;
-            pending.clear();
+            if (--registering == 0) {
+                pending.clear();   // not by a nested registration: the outer one looks in it after
+            }
         }
     }
 
