@@ -64,12 +64,15 @@ import java.util.concurrent.locks.StampedLock;
  *       from the registry once every key of the series has left. Added to again, the key starts a
  *       new series.</li>
  *   <li>A series whose registration throws (a meter of another type under its id, a tag the
- *       registry rejects, a filter that throws) is counted all the same: drains return its keys'
- *       amounts as usual, and the failure is logged through {@code System.Logger} (WARNING, once
- *       until a registration succeeds, naming the meter, the key text and the cause). The next
- *       add to one of its keys, or drain that takes from one, tries again, each under the drain
- *       lock, and once registered the series exports its whole total. An {@code Error} thrown
- *       while registering is rethrown: by an add after it counted, by a drain as below.</li>
+ *       registry rejects, a filter that throws), or finds its id held by a meter this map did not
+ *       make (someone else's {@code FunctionCounter}, registered after the map), is counted all
+ *       the same: drains return its keys' amounts as usual, and the failure is logged through
+ *       {@code System.Logger} (WARNING, once until a registration succeeds, naming the meter, the
+ *       key text and the cause). The map never exports another's meter as its series, nor removes
+ *       it. The next drain or {@code getAndReset} that takes from one of its keys tries again,
+ *       once per drain; adds do not, so an add of such a key costs what any add costs. Once
+ *       registered the series exports its whole total. An {@code Error} thrown while registering
+ *       is rethrown: by an add after it counted, by a drain as below.</li>
  *   <li>A meter removed by someone else ({@code registry.remove}, {@code registry.clear()}) is
  *       registered again by the next add through this map to one of its keys, or drain or
  *       {@code getAndReset} that takes from one, and goes on from the total it had.</li>
@@ -151,6 +154,11 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * emptied when the outermost ends, not the inner one, whose end would hide an id from the
      * outer look-up: it holds at most the ids removed during one outermost registration.
      *
+     * A series whose registration failed (threw, or the registry returned a meter of its id that
+     * this map did not make, as RemovalFanout.register tells from the registry's added listener
+     * on the registering thread) is marked failed: adds leave it alone, and a drain retries it
+     * once (failedAt, the drain count). Such a meter is never s.meter, so never removed by us.
+     *
      * An add reads the key's text, when the key has no member yet, before the wrapped map counts
      * it, and refuses a key without one; a drain, which cannot refuse what the map holds, exports
      * such a key under NO_TEXT.
@@ -180,6 +188,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /** Registrations in flight (nested when a registry listener re-enters); written under drainLock. */
     private volatile int registering;
     private volatile boolean noTextLogged;
+    /** Drains and getAndResets begun; written under drainLock. A failed series retries once per drain. */
+    private long drains;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final StampedLock takes = new StampedLock();
 
@@ -226,8 +236,9 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         TextSeries.Member<K> m = members.get(key);
         String text = m == null || m.removed ? textOf(key) : null;   // may throw: before the add
         map.add(key, delta);
-        // m.removed read again after the add: see removeIdle.
-        if (m == null || m.removed || m.series.unregistered) {
+        // m.removed read again after the add: see removeIdle. A series that failed to register
+        // is retried by drains only, so that such a key's add costs what any other's does.
+        if (m == null || m.removed || m.series.unregistered && !m.series.failed) {
             discover(key, text);
         }
     }
@@ -238,7 +249,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      */
     private TextSeries.Member<K> discover(K key, String text) {
         TextSeries.Member<K> found = members.get(key);
-        if (found != null ? !found.removed && !found.series.unregistered : map.get(key) == 0L) {
+        if (found != null ? !found.removed && (!found.series.unregistered || found.series.failed)
+                : map.get(key) == 0L) {
             return found;   // not held, for example past the cap: its adds went to the overflow key
         }
         // Not lock(): Micrometer calls its listeners holding its own lock, which a drain holding
@@ -249,7 +261,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
         try {
             found = members.get(key);
-            return found != null || map.get(key) != 0L ? memberOf(key, text) : null;
+            return found != null || map.get(key) != 0L ? memberOf(key, text, false) : null;
         } finally {
             drainLock.unlock();
         }
@@ -259,12 +271,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * The key's place in its series, joined and registered if need be; under the drain lock.
      * Throws only an {@code Error}; what it may allocate comes before anything it changes, so one
      * that throws leaves the counts as they were (at worst a series without keys, which the next
-     * drain removes).
+     * drain removes). {@code inDrain}: called by a drain or getAndReset, which retry a series
+     * that failed to register (once each); an add does not.
      */
-    private TextSeries.Member<K> memberOf(K key, String knownText) {
+    private TextSeries.Member<K> memberOf(K key, String knownText, boolean inDrain) {
         TextSeries.Member<K> m = members.get(key);
         if (m != null) {
-            register(m.series);
+            register(m.series, inDrain);
             return m;
         }
         String text = knownText != null ? knownText : exportText(key);
@@ -274,7 +287,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             texts.put(text, s);
             live.add(s);
         }
-        s = register(s);
+        s = register(s, inDrain);
         // The registration may have re-entered this map on this thread (a listener of the
         // registry that adds to it, the drain lock being reentrant) and joined the key already:
         // joining it again would list it twice, and its series would export its amount twice.
@@ -295,33 +308,45 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /**
      * Registers the series' meter if it is out of the registry, and returns the series that holds
      * its keys now: itself, or the series it was folded into because the registry's filters gave
-     * it that one's id. A registration that throws an exception is logged (once a run) and leaves
-     * the series unregistered, for the next add or drain to try again; an {@code Error} is
-     * rethrown. Under the drain lock.
+     * it that one's id. A registration that throws an exception, or returns a meter of that id
+     * that this map did not make, is logged (once a run) and leaves the series unregistered and
+     * failed: a drain tries again, once, an add does not; an {@code Error} is rethrown. Under the
+     * drain lock.
      */
-    private TextSeries<K> register(TextSeries<K> s) {
-        if (!s.unregistered) {
+    private TextSeries<K> register(TextSeries<K> s, boolean inDrain) {
+        if (!s.unregistered || s.failed && (!inDrain || s.failedAt == drains)) {
             return s;
         }
         // Cleared first: the listener may set it again for this very registration's meter.
         s.unregistered = false;
         registering++;   // only the drain lock's holder writes it
         try {
-            FunctionCounter meter;
+            RemovalFanout.Registered registered;
             try {
-                meter = FunctionCounter.builder(name, s, ignored -> exported(s.current()))
-                        .tags(tags.and(keyTag, s.registrationText())).register(registry);
+                registered = RemovalFanout.register(() -> FunctionCounter.builder(name, s,
+                        ignored -> exported(s.current())).tags(tags.and(keyTag, s.registrationText()))
+                        .register(registry));
             } catch (RuntimeException e) {
                 s.unregistered = true;
-                logFailure(s, e);
+                fail(s, e);
                 return s;
             } catch (Error e) {
                 s.unregistered = true;
                 throw e;
             }
-            s.failureLogged = false;
+            FunctionCounter meter = registered.meter();
             Meter.Id id = meter.getId();
             TextSeries<K> holder = byMeterId.get(id);
+            if (!registered.made() && (holder == null || meter != holder.meter)) {
+                // The registry held a meter of that id that is not ours (someone else's
+                // FunctionCounter): never exported as ours, never removed by us.
+                s.unregistered = true;
+                fail(s, new IllegalArgumentException("a meter with the id " + id + " is already"
+                        + " registered, not made by this map: it is left alone"));
+                return s;
+            }
+            s.failureLogged = false;
+            s.failed = false;
             TextSeries<K> now = s;
             if (holder != null && holder != s) {
                 fold(s, holder, meter);
@@ -378,13 +403,15 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
     }
 
-    private void logFailure(TextSeries<K> s, RuntimeException e) {
+    private void fail(TextSeries<K> s, RuntimeException e) {
+        s.failed = true;
+        s.failedAt = drains;
         if (!s.failureLogged) {
             s.failureLogged = true;
             LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': the series of the key text '"
                     + s.registrationText() + "' (tag '" + keyTag + "') could not be registered: " + e
-                    + "; its amounts are counted and drained as usual, and the next add to one of its"
-                    + " keys, or drain that takes from one, tries again", e);
+                    + "; its amounts are counted and drained as usual, and the next drain that takes"
+                    + " from one of its keys tries again", e);
         }
     }
 
@@ -421,13 +448,14 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     public long getAndReset(K key) {
         drainLock.lock();
         try {
+            drains++;
             long stamp = takes.writeLock();
             try {
                 long taken = map.getAndReset(key);
                 if (taken != 0L) {
                     TextSeries.Member<K> m;
                     try {
-                        m = memberOf(key, null);
+                        m = memberOf(key, null, true);
                     } catch (RuntimeException | Error e) {
                         map.add(key, taken);   // not accounted: back into the map, not lost
                         throw e;
@@ -454,6 +482,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     public Map<K, Long> drain() {
         drainLock.lock();
         try {
+            drains++;
             Map<K, Long> taken;
             long stamp = takes.writeLock();
             try {
@@ -461,7 +490,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 Map<TextSeries.Member<K>, Long> accounted = new HashMap<>();
                 try {
                     for (Map.Entry<K, Long> e : taken.entrySet()) {
-                        TextSeries.Member<K> m = memberOf(e.getKey(), null);
+                        TextSeries.Member<K> m = memberOf(e.getKey(), null, true);
                         // First: it may allocate, and throw.
                         accounted.put(m, e.getValue());
                         m.series.drained += e.getValue();
@@ -567,7 +596,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 TextSeries.Member<K> m = seen;
                 String text = m == null || m.removed ? textOf(key) : null;   // before the add
                 handle.add(delta);
-                if (m == null || m.removed || m.series.unregistered) {
+                if (m == null || m.removed || m.series.unregistered && !m.series.failed) {
                     seen = discover(key, text);
                 }
             }

@@ -19,8 +19,7 @@ final class TextSeries<K> {
 
         final K key;
         /** The key's text, its key tag's value (before the registry's filters). */
-        /** The text it was made for; it registers under a member's text while it has one. */
-    final String text;
+        final String text;
         /** Its series; another one once its series is folded into the holder of its id. */
         volatile TextSeries<K> series;
         /** Drains in a row that took nothing from the key. */
@@ -58,8 +57,8 @@ final class TextSeries<K> {
     volatile FunctionCounter meter;
     /**
      * Whether the meter is out of the registry although the map holds the series: not registered
-     * yet (or its registration threw), or removed by someone else; the next add to one of its keys,
-     * or drain that takes from one, registers it. Set by the registry's removal listener too.
+     * yet (or its registration failed: see failed), or removed by someone else; the next add to one
+     * of its keys, or drain that takes from one, registers it. Set by the registry's removal listener too.
      */
     volatile boolean unregistered = true;
     /**
@@ -67,6 +66,13 @@ final class TextSeries<K> {
      * filter made their texts one id); its meter, if the registry made one, reads that series.
      */
     volatile TextSeries<K> foldedInto;
+    /**
+     * Whether its last registration failed (threw, or the registry held a meter of its id that
+     * the map did not make): adds leave it to the drains, which try again once each.
+     */
+    volatile boolean failed;
+    /** The drain count when it last failed; under the drain lock. */
+    long failedAt;
     /** Whether the current run of failed registrations was logged. */
     boolean failureLogged;
     /** The highest total a scrape has exported (unsigned); only raised, by compare-and-set. */

@@ -24,7 +24,6 @@ final class ReviewMm2BreaksTest {
      * registry, for good (a MonotoneCounter never registers again).
      */
     @Test
-    @org.junit.jupiter.api.Disabled("break 1 of review-mm2, not fixed yet: register() adopts the registry's answer")
     void aMapDoesNotAdoptNorRemoveAMeterItDidNotMake() {
         MeterRegistry registry = new SimpleMeterRegistry();
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "hits", Tags.empty(), "path",
@@ -116,7 +115,6 @@ final class ReviewMm2BreaksTest {
      * that throws, allocating each time, not once per drain.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("break 4 of review-mm2, not fixed yet: every add of a refused series registers")
     void anAddOfAKeyWhoseSeriesIsRefusedDoesNotRegisterAtEveryAdd() {
         MeterRegistry registry = new SimpleMeterRegistry();
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "hits", Tags.empty(), "path",
