@@ -75,7 +75,12 @@ import java.util.concurrent.locks.StampedLock;
  *       is rethrown: by an add after it counted, by a drain as below.</li>
  *   <li>A meter removed by someone else ({@code registry.remove}, {@code registry.clear()}) is
  *       registered again by the next add through this map to one of its keys, or drain or
- *       {@code getAndReset} that takes from one, and goes on from the total it had.</li>
+ *       {@code getAndReset} that takes from one, or before the map registers a new series, and
+ *       goes on from the total it had; so a new key text that the filters fold into a removed
+ *       series gets that series' meter back, with its total. One window is left: if someone else
+ *       removes that series' meter at the moment the new text registers, the registry makes a
+ *       fresh meter, which a scrape on another thread may read as 0 between the registry's
+ *       adding it and telling its listeners (from then on it reads the series' total).</li>
  *   <li>{@link #drain()} and {@link #getAndReset(Object)}: the wrapped map's, exactly-once;
  *       blocking, one at a time. One that throws after the wrapped map's drain (only an
  *       {@code Error} can, such as {@code OutOfMemoryError}) puts what it took back into the map,
@@ -159,6 +164,14 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * on the registering thread) is marked failed: adds leave it alone, and a drain retries it
      * once (failedAt, the drain count). Such a meter is never s.meter, so never removed by us.
      *
+     * A fresh meter made for a new text reads the new series, empty, until fold() points it at the
+     * holder of its id. Two things keep that from reading 0 where the id had a total: before a new
+     * series registers, the series someone else removed are registered again (removedByOthers), so
+     * the registry returns the holder's meter; and the registry's added listener, run on the
+     * registering thread before the registration returns, points an empty new series at the
+     * holder at once (forwardEarly). Left: a removal on another thread between the two, read by a
+     * scrape before the listener runs.
+     *
      * An add reads the key's text, when the key has no member yet, before the wrapped map counts
      * it, and refuses a key without one; a drain, which cannot refuse what the map holds, exports
      * such a key under NO_TEXT.
@@ -188,6 +201,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /** Registrations in flight (nested when a registry listener re-enters); written under drainLock. */
     private volatile int registering;
     private volatile boolean noTextLogged;
+    /** Set when someone else removes a meter of ours: see reregisterRemoved. */
+    private volatile boolean removedByOthers;
     /** Drains and getAndResets begun; written under drainLock. A failed series retries once per drain. */
     private long drains;
     private final ReentrantLock drainLock = new ReentrantLock();
@@ -215,6 +230,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
         if (s != null) {
             s.unregistered = true;
+            removedByOthers = true;
         }
     }
 
@@ -283,6 +299,9 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         String text = knownText != null ? knownText : exportText(key);
         TextSeries<K> s = texts.get(text);
         if (s == null) {
+            if (removedByOthers) {
+                reregisterRemoved();
+            }
             s = new TextSeries<>(text);
             texts.put(text, s);
             live.add(s);
@@ -306,6 +325,21 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     }
 
     /**
+     * Registers again, before a new series is registered, the live series that someone else
+     * removed from the registry: a new series whose id the filters make one of theirs then gets
+     * their meter back from the registry, instead of a fresh one that would read the new, empty
+     * series (0) until fold() forwards it. Under the drain lock.
+     */
+    private void reregisterRemoved() {
+        removedByOthers = false;   // first: a removal during the loop sets it again
+        for (TextSeries<K> t : live) {
+            if (t.unregistered && !t.failed && t.meter != null) {
+                register(t, false);
+            }
+        }
+    }
+
+    /**
      * Registers the series' meter if it is out of the registry, and returns the series that holds
      * its keys now: itself, or the series it was folded into because the registry's filters gave
      * it that one's id. A registration that throws an exception, or returns a meter of that id
@@ -322,22 +356,29 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         registering++;   // only the drain lock's holder writes it
         try {
             RemovalFanout.Registered registered;
+            boolean[] forwarded = new boolean[1];
             try {
                 registered = RemovalFanout.register(() -> FunctionCounter.builder(name, s,
                         ignored -> exported(s.current())).tags(tags.and(keyTag, s.registrationText()))
-                        .register(registry));
+                        .register(registry), added -> forwarded[0] |= forwardEarly(s, added));
             } catch (RuntimeException e) {
+                unforward(s, forwarded[0]);
                 s.unregistered = true;
                 fail(s, e);
                 return s;
             } catch (Error e) {
+                unforward(s, forwarded[0]);
                 s.unregistered = true;
                 throw e;
             }
             FunctionCounter meter = registered.meter();
             Meter.Id id = meter.getId();
             TextSeries<K> holder = byMeterId.get(id);
+            if (holder == null || holder == s) {
+                unforward(s, forwarded[0]);   // not a fold after all: s reads itself
+            }
             if (!registered.made() && (holder == null || meter != holder.meter)) {
+                unforward(s, forwarded[0]);
                 // The registry held a meter of that id that is not ours (someone else's
                 // FunctionCounter): never exported as ours, never removed by us.
                 s.unregistered = true;
@@ -367,6 +408,31 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             if (--registering == 0) {
                 pending.clear();   // not by a nested registration: the outer one looks in it after
             }
+        }
+    }
+
+    /**
+     * Told of a meter the registry made while {@code s} registers (holding its lock, before the
+     * registration returns): if the registry's filters gave it the id of another live series and
+     * {@code s} is still empty (a new text's), points {@code s} at that series at once, so that the
+     * fresh meter reads the holder's total, not 0, until fold() runs. Takes no lock of ours.
+     */
+    private boolean forwardEarly(TextSeries<K> s, Meter added) {
+        TextSeries<K> holder = byMeterId.get(added.getId());
+        if (holder != null && holder != s && s.members.isEmpty() && s.drained == 0L && s.foldedInto == null) {
+            s.foldedInto = holder.current();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Undoes forwardEarly when the registration does not end in a fold (it threw, or the meter
+     * the listener saw was not this registration's): {@code s} keeps its own keys.
+     */
+    private static <K> void unforward(TextSeries<K> s, boolean forwarded) {
+        if (forwarded) {
+            s.foldedInto = null;
         }
     }
 

@@ -48,10 +48,10 @@ final class RemovalFanout implements Consumer<Meter> {
     }
 
     /**
-     * The meters the registry added on this thread while a map's registration runs on it; null
-     * otherwise. Static: a registration may nest another, of any registry, on the same thread.
+     * Where the registry's added listener reports the meters it adds on this thread while a map's
+     * registration runs on it; null otherwise. Static: a registration may nest another, of any registry, on the same thread.
      */
-    private static final ThreadLocal<List<Meter>> ADDED = new ThreadLocal<>();
+    private static final ThreadLocal<Consumer<Meter>> ADDED = new ThreadLocal<>();
 
     /** Guarded by itself; weak keys, so a dropped registry goes, its fanout with it. */
     private static final Map<MeterRegistry, RemovalFanout> BY_REGISTRY = new WeakHashMap<>();
@@ -101,12 +101,17 @@ final class RemovalFanout implements Consumer<Meter> {
      * returns its meter and whether the registry made it then: told its added listeners of it on
      * this thread. A meter the registry held already (Micrometer returns the registered meter for
      * an id it has) was not made. A no-op meter (a filter denied the id) counts as made: it is
-     * nobody's, and removing it does nothing.
+     * nobody's, and removing it does nothing. {@code whenAdded} is told of every meter the
+     * registry adds on this thread during the registration, but those of a registration nested
+     * in it, as the registry adds it: before the registration returns, holding the registry's lock.
      */
-    static Registered register(Supplier<FunctionCounter> registration) {
-        List<Meter> outer = ADDED.get();
+    static Registered register(Supplier<FunctionCounter> registration, Consumer<Meter> whenAdded) {
+        Consumer<Meter> outer = ADDED.get();
         List<Meter> mine = new ArrayList<>(2);
-        ADDED.set(mine);
+        ADDED.set(meter -> {
+            mine.add(meter);
+            whenAdded.accept(meter);
+        });
         FunctionCounter meter;
         try {
             meter = registration.get();
@@ -126,9 +131,9 @@ final class RemovalFanout implements Consumer<Meter> {
 
     /** The registry's added listener: runs under its lock, on the registering thread. */
     private static void added(Meter meter) {
-        List<Meter> sink = ADDED.get();
+        Consumer<Meter> sink = ADDED.get();
         if (sink != null) {
-            sink.add(meter);
+            sink.accept(meter);
         }
     }
 

@@ -36,8 +36,6 @@ final class ReviewMm2HoldsTest {
      * a fresh meter made for a new text after a clear() read before fold() pointed it at its holder.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("break 5 of review-mm2, not fixed yet; with the tryLock of break 3's fix it"
-            + " failed: fell from 1.1751093E7 to 0.0")
     void aFoldedSeriesNeverFallsUnderJoinsLeavesRemovalsAndIsExactOnceQuiet() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().meterFilter(MeterFilter.replaceTagValues("path",
