@@ -54,8 +54,9 @@ import java.util.concurrent.locks.StampedLock;
  *       them. A key the wrapped map held before it was exported, or its overflow key, whose
  *       {@code toString()} throws or returns {@code null}, is exported under the text
  *       {@link #NO_TEXT}. A key joins its series, registering it if need be, when an add through this
- *       map finds the key held by the wrapped map (that first add waits for a drain in progress),
- *       or a drain takes from it; so the map's cap bounds the series, and its overflow key is a
+ *       map finds the key held by the wrapped map, or a drain takes from it: it is registered at
+ *       its first add, or, if a drain or registration is in progress, at a later add or the next
+ *       drain (an add never waits for the drain lock); so the map's cap bounds the series, and its overflow key is a
  *       series of its own, registered by the first drain that takes from it (its adds arrive
  *       under other keys). A key that two drains in a row take nothing from, and no
  *       {@code getAndReset} of it either (the rule by which {@code StripedCounterMap} removes a
@@ -63,15 +64,23 @@ import java.util.concurrent.locks.StampedLock;
  *       from the registry once every key of the series has left. Added to again, the key starts a
  *       new series.</li>
  *   <li>A series whose registration throws (a meter of another type under its id, a tag the
- *       registry rejects, a filter that throws) is counted all the same: drains return its keys'
- *       amounts as usual, and the failure is logged through {@code System.Logger} (WARNING, once
- *       until a registration succeeds, naming the meter, the key text and the cause). The next
- *       add to one of its keys, or drain that takes from one, tries again, each under the drain
- *       lock, and once registered the series exports its whole total. An {@code Error} thrown
- *       while registering is rethrown: by an add after it counted, by a drain as below.</li>
+ *       registry rejects, a filter that throws), or finds its id held by a meter this map did not
+ *       make (someone else's {@code FunctionCounter}, registered after the map), is counted all
+ *       the same: drains return its keys' amounts as usual, and the failure is logged through
+ *       {@code System.Logger} (WARNING, once until a registration succeeds, naming the meter, the
+ *       key text and the cause). The map never exports another's meter as its series, nor removes
+ *       it. The next drain or {@code getAndReset} that takes from one of its keys tries again,
+ *       once per drain; adds do not, so an add of such a key costs what any add costs. Once
+ *       registered the series exports its whole total. An {@code Error} thrown while registering
+ *       is rethrown: by an add after it counted, by a drain as below.</li>
  *   <li>A meter removed by someone else ({@code registry.remove}, {@code registry.clear()}) is
  *       registered again by the next add through this map to one of its keys, or drain or
- *       {@code getAndReset} that takes from one, and goes on from the total it had.</li>
+ *       {@code getAndReset} that takes from one, or before the map registers a new series, and
+ *       goes on from the total it had; so a new key text that the filters fold into a removed
+ *       series gets that series' meter back, with its total. One window is left: if someone else
+ *       removes that series' meter at the moment the new text registers, the registry makes a
+ *       fresh meter, which a scrape on another thread may read as 0 between the registry's
+ *       adding it and telling its listeners (from then on it reads the series' total).</li>
  *   <li>{@link #drain()} and {@link #getAndReset(Object)}: the wrapped map's, exactly-once;
  *       blocking, one at a time. One that throws after the wrapped map's drain (only an
  *       {@code Error} can, such as {@code OutOfMemoryError}) puts what it took back into the map,
@@ -88,6 +97,14 @@ import java.util.concurrent.locks.StampedLock;
  * removed meters, and holds them weakly. A map claims its name, fixed tags and key tag in its
  * registry until it is garbage collected: {@code TallyMeters.counterMap} refuses a second map with
  * the same three while the first is reachable, even before either has a series.
+ *
+ * <p>A registry listener ({@code onMeterAdded}, {@code onMeterRemoved}) may add to the map: the
+ * registry calls it holding its own lock, so its add does not wait for the drain lock, and a new
+ * key it adds while another thread drains or registers is exported from a later add or the next
+ * drain. Called on the thread of this map's own registration or removal (a removal listener run
+ * by a drain that removes an idle series), its add joins the key at once, inside that drain. A
+ * listener must not drain the map nor call {@code getAndReset}: those wait for the drain lock,
+ * and a drain holding it may be waiting for the registry's lock, which the listener holds.
  *
  * @param <K> the type of the keys
  */
@@ -121,8 +138,11 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * joins it again; the maximum covers a wrapped map whose reads and adds are weaker than that.
      *
      * All registrations and removals run under drainLock, and never inside a ConcurrentHashMap
-     * compute: Micrometer calls its removal listeners under its own lock, the one registration
-     * takes, so the listener (onRegistryRemoval) takes no lock of ours; it marks the series
+     * compute. An add only tries drainLock (tryLock): Micrometer calls its onMeterAdded listeners
+     * holding its meter-map lock, and a drain holding drainLock may be waiting for that lock to
+     * register or remove, so a listener's add that waited would deadlock; a key it cannot join
+     * now is held by the map, and the next drain takes it and joins it. Nor does our removal
+     * listener (onRegistryRemoval) take a lock of ours, for the same reason; it marks the series
      * unregistered, and the next add to one of its keys, or drain that takes from one, registers
      * it again, the same object, so it goes on from its total. A registration that throws an
      * exception leaves the series unregistered the same way, so nothing that counts throws. The
@@ -134,8 +154,23 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * registration and its byMeterId entry is caught by pending: while a registration is in
      * flight the listener records the ids it cannot find, then looks again; register() looks for
      * its id in pending after its byMeterId put. Of the two look-ups one sees the other's write,
-     * so the series is marked. pending is emptied at the end of every registration: it holds at
-     * most the ids removed during one.
+     * so the series is marked. registering counts the registrations in flight (a registry
+     * listener that adds to the map nests one inside another on the same thread), and pending is
+     * emptied when the outermost ends, not the inner one, whose end would hide an id from the
+     * outer look-up: it holds at most the ids removed during one outermost registration.
+     *
+     * A series whose registration failed (threw, or the registry returned a meter of its id that
+     * this map did not make, as RemovalFanout.register tells from the registry's added listener
+     * on the registering thread) is marked failed: adds leave it alone, and a drain retries it
+     * once (failedAt, the drain count). Such a meter is never s.meter, so never removed by us.
+     *
+     * A fresh meter made for a new text reads the new series, empty, until fold() points it at the
+     * holder of its id. Two things keep that from reading 0 where the id had a total: before a new
+     * series registers, the series someone else removed are registered again (removedByOthers), so
+     * the registry returns the holder's meter; and the registry's added listener, run on the
+     * registering thread before the registration returns, points an empty new series at the
+     * holder at once (forwardEarly). Left: a removal on another thread between the two, read by a
+     * scrape before the listener runs.
      *
      * An add reads the key's text, when the key has no member yet, before the wrapped map counts
      * it, and refuses a key without one; a drain, which cannot refuse what the map holds, exports
@@ -163,8 +198,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     private final ConcurrentHashMap<Meter.Id, TextSeries<K>> byMeterId = new ConcurrentHashMap<>();
     /** Ids removed while a registration was in flight and byMeterId did not have them yet. */
     private final Set<Meter.Id> pending = ConcurrentHashMap.newKeySet();
-    private volatile boolean registering;
+    /** Registrations in flight (nested when a registry listener re-enters); written under drainLock. */
+    private volatile int registering;
     private volatile boolean noTextLogged;
+    /** Set when someone else removes a meter of ours: see reregisterRemoved. */
+    private volatile boolean removedByOthers;
+    /** Drains and getAndResets begun; written under drainLock. A failed series retries once per drain. */
+    private long drains;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final StampedLock takes = new StampedLock();
 
@@ -181,7 +221,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     void onRegistryRemoval(Meter meter) {
         Meter.Id id = meter.getId();
         TextSeries<K> s = byMeterId.get(id);
-        if (s == null && registering) {
+        if (s == null && registering != 0) {
             // Perhaps the meter a registration in flight has not yet put in byMeterId: recorded,
             // then looked up again. Either this second look-up sees register()'s put, or
             // register()'s look-up in pending, after its put, sees this id.
@@ -190,13 +230,15 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
         if (s != null) {
             s.unregistered = true;
+            removedByOthers = true;
         }
     }
 
     /**
      * Adds {@code delta}, which must be zero or more, to the value of {@code key}. Thread-safe,
      * with the wrapped map's progress guarantee, plus a look-up of the key's series; the first
-     * add of a key that has no series also reads its text, and takes the drain lock to join it.
+     * add of a key that has no series also reads its text, and tries the drain lock to join it,
+     * without waiting: if a drain or registration holds it, a later add or the next drain joins it.
      * It throws only before anything is counted: a series that cannot be registered is logged
      * and registered again by a later add or drain, its amounts counted all the same.
      *
@@ -210,8 +252,9 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         TextSeries.Member<K> m = members.get(key);
         String text = m == null || m.removed ? textOf(key) : null;   // may throw: before the add
         map.add(key, delta);
-        // m.removed read again after the add: see removeIdle.
-        if (m == null || m.removed || m.series.unregistered) {
+        // m.removed read again after the add: see removeIdle. A series that failed to register
+        // is retried by drains only, so that such a key's add costs what any other's does.
+        if (m == null || m.removed || m.series.unregistered && !m.series.failed) {
             discover(key, text);
         }
     }
@@ -222,13 +265,19 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      */
     private TextSeries.Member<K> discover(K key, String text) {
         TextSeries.Member<K> found = members.get(key);
-        if (found != null ? !found.removed && !found.series.unregistered : map.get(key) == 0L) {
+        if (found != null ? !found.removed && (!found.series.unregistered || found.series.failed)
+                : map.get(key) == 0L) {
             return found;   // not held, for example past the cap: its adds went to the overflow key
         }
-        drainLock.lock();   // so that a drain's removal and this registration do not interleave
+        // Not lock(): Micrometer calls its listeners holding its own lock, which a drain holding
+        // ours may be waiting for, so a listener's add that waited here would deadlock. The key
+        // is joined by a later add that gets the lock, or by the next drain, which takes it.
+        if (!drainLock.tryLock()) {
+            return found;
+        }
         try {
             found = members.get(key);
-            return found != null || map.get(key) != 0L ? memberOf(key, text) : null;
+            return found != null || map.get(key) != 0L ? memberOf(key, text, false) : null;
         } finally {
             drainLock.unlock();
         }
@@ -238,22 +287,33 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * The key's place in its series, joined and registered if need be; under the drain lock.
      * Throws only an {@code Error}; what it may allocate comes before anything it changes, so one
      * that throws leaves the counts as they were (at worst a series without keys, which the next
-     * drain removes).
+     * drain removes). {@code inDrain}: called by a drain or getAndReset, which retry a series
+     * that failed to register (once each); an add does not.
      */
-    private TextSeries.Member<K> memberOf(K key, String knownText) {
+    private TextSeries.Member<K> memberOf(K key, String knownText, boolean inDrain) {
         TextSeries.Member<K> m = members.get(key);
         if (m != null) {
-            register(m.series);
+            register(m.series, inDrain);
             return m;
         }
         String text = knownText != null ? knownText : exportText(key);
         TextSeries<K> s = texts.get(text);
         if (s == null) {
+            if (removedByOthers) {
+                reregisterRemoved();
+            }
             s = new TextSeries<>(text);
             texts.put(text, s);
             live.add(s);
         }
-        s = register(s);
+        s = register(s, inDrain);
+        // The registration may have re-entered this map on this thread (a listener of the
+        // registry that adds to it, the drain lock being reentrant) and joined the key already:
+        // joining it again would list it twice, and its series would export its amount twice.
+        TextSeries.Member<K> joinedMeanwhile = members.get(key);
+        if (joinedMeanwhile != null) {
+            return joinedMeanwhile;
+        }
         m = new TextSeries.Member<>(key, text, s);
         List<TextSeries.Member<K>> joined = new ArrayList<>(s.members.size() + 1);
         joined.addAll(s.members);
@@ -265,35 +325,69 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     }
 
     /**
+     * Registers again, before a new series is registered, the live series that someone else
+     * removed from the registry: a new series whose id the filters make one of theirs then gets
+     * their meter back from the registry, instead of a fresh one that would read the new, empty
+     * series (0) until fold() forwards it. Under the drain lock.
+     */
+    private void reregisterRemoved() {
+        removedByOthers = false;   // first: a removal during the loop sets it again
+        for (TextSeries<K> t : live) {
+            if (t.unregistered && !t.failed && t.meter != null) {
+                register(t, false);
+            }
+        }
+    }
+
+    /**
      * Registers the series' meter if it is out of the registry, and returns the series that holds
      * its keys now: itself, or the series it was folded into because the registry's filters gave
-     * it that one's id. A registration that throws an exception is logged (once a run) and leaves
-     * the series unregistered, for the next add or drain to try again; an {@code Error} is
-     * rethrown. Under the drain lock.
+     * it that one's id. A registration that throws an exception, or returns a meter of that id
+     * that this map did not make, is logged (once a run) and leaves the series unregistered and
+     * failed: a drain tries again, once, an add does not; an {@code Error} is rethrown. Under the
+     * drain lock.
      */
-    private TextSeries<K> register(TextSeries<K> s) {
-        if (!s.unregistered) {
+    private TextSeries<K> register(TextSeries<K> s, boolean inDrain) {
+        if (!s.unregistered || s.failed && (!inDrain || s.failedAt == drains)) {
             return s;
         }
         // Cleared first: the listener may set it again for this very registration's meter.
         s.unregistered = false;
-        registering = true;
+        registering++;   // only the drain lock's holder writes it
         try {
-            FunctionCounter meter;
+            RemovalFanout.Registered registered;
+            boolean[] forwarded = new boolean[1];
             try {
-                meter = FunctionCounter.builder(name, s, ignored -> exported(s.current()))
-                        .tags(tags.and(keyTag, s.registrationText())).register(registry);
+                registered = RemovalFanout.register(() -> FunctionCounter.builder(name, s,
+                        ignored -> exported(s.current())).tags(tags.and(keyTag, s.registrationText()))
+                        .register(registry), added -> forwarded[0] |= forwardEarly(s, added));
             } catch (RuntimeException e) {
+                unforward(s, forwarded[0]);
                 s.unregistered = true;
-                logFailure(s, e);
+                fail(s, e);
                 return s;
             } catch (Error e) {
+                unforward(s, forwarded[0]);
                 s.unregistered = true;
                 throw e;
             }
-            s.failureLogged = false;
+            FunctionCounter meter = registered.meter();
             Meter.Id id = meter.getId();
             TextSeries<K> holder = byMeterId.get(id);
+            if (holder == null || holder == s) {
+                unforward(s, forwarded[0]);   // not a fold after all: s reads itself
+            }
+            if (!registered.made() && (holder == null || meter != holder.meter)) {
+                unforward(s, forwarded[0]);
+                // The registry held a meter of that id that is not ours (someone else's
+                // FunctionCounter): never exported as ours, never removed by us.
+                s.unregistered = true;
+                fail(s, new IllegalArgumentException("a meter with the id " + id + " is already"
+                        + " registered, not made by this map: it is left alone"));
+                return s;
+            }
+            s.failureLogged = false;
+            s.failed = false;
             TextSeries<K> now = s;
             if (holder != null && holder != s) {
                 fold(s, holder, meter);
@@ -311,8 +405,34 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             }
             return now;
         } finally {
-            registering = false;
-            pending.clear();
+            if (--registering == 0) {
+                pending.clear();   // not by a nested registration: the outer one looks in it after
+            }
+        }
+    }
+
+    /**
+     * Told of a meter the registry made while {@code s} registers (holding its lock, before the
+     * registration returns): if the registry's filters gave it the id of another live series and
+     * {@code s} is still empty (a new text's), points {@code s} at that series at once, so that the
+     * fresh meter reads the holder's total, not 0, until fold() runs. Takes no lock of ours.
+     */
+    private boolean forwardEarly(TextSeries<K> s, Meter added) {
+        TextSeries<K> holder = byMeterId.get(added.getId());
+        if (holder != null && holder != s && s.members.isEmpty() && s.drained == 0L && s.foldedInto == null) {
+            s.foldedInto = holder.current();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Undoes forwardEarly when the registration does not end in a fold (it threw, or the meter
+     * the listener saw was not this registration's): {@code s} keeps its own keys.
+     */
+    private static <K> void unforward(TextSeries<K> s, boolean forwarded) {
+        if (forwarded) {
+            s.foldedInto = null;
         }
     }
 
@@ -349,13 +469,15 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
     }
 
-    private void logFailure(TextSeries<K> s, RuntimeException e) {
+    private void fail(TextSeries<K> s, RuntimeException e) {
+        s.failed = true;
+        s.failedAt = drains;
         if (!s.failureLogged) {
             s.failureLogged = true;
             LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': the series of the key text '"
                     + s.registrationText() + "' (tag '" + keyTag + "') could not be registered: " + e
-                    + "; its amounts are counted and drained as usual, and the next add to one of its"
-                    + " keys, or drain that takes from one, tries again", e);
+                    + "; its amounts are counted and drained as usual, and the next drain that takes"
+                    + " from one of its keys tries again", e);
         }
     }
 
@@ -392,13 +514,14 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     public long getAndReset(K key) {
         drainLock.lock();
         try {
+            drains++;
             long stamp = takes.writeLock();
             try {
                 long taken = map.getAndReset(key);
                 if (taken != 0L) {
                     TextSeries.Member<K> m;
                     try {
-                        m = memberOf(key, null);
+                        m = memberOf(key, null, true);
                     } catch (RuntimeException | Error e) {
                         map.add(key, taken);   // not accounted: back into the map, not lost
                         throw e;
@@ -425,6 +548,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     public Map<K, Long> drain() {
         drainLock.lock();
         try {
+            drains++;
             Map<K, Long> taken;
             long stamp = takes.writeLock();
             try {
@@ -432,7 +556,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 Map<TextSeries.Member<K>, Long> accounted = new HashMap<>();
                 try {
                     for (Map.Entry<K, Long> e : taken.entrySet()) {
-                        TextSeries.Member<K> m = memberOf(e.getKey(), null);
+                        TextSeries.Member<K> m = memberOf(e.getKey(), null, true);
                         // First: it may allocate, and throw.
                         accounted.put(m, e.getValue());
                         m.series.drained += e.getValue();
@@ -538,7 +662,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 TextSeries.Member<K> m = seen;
                 String text = m == null || m.removed ? textOf(key) : null;   // before the add
                 handle.add(delta);
-                if (m == null || m.removed || m.series.unregistered) {
+                if (m == null || m.removed || m.series.unregistered && !m.series.failed) {
                     seen = discover(key, text);
                 }
             }

@@ -105,7 +105,9 @@ public final class TallyMeters {
      * key ({@code String.valueOf}) under the tag {@code keyTag}, each series everything ever added
      * to its key (keys with the same text share one series, their sum); returns the
      * {@link MonotoneCounterMap} to add to and drain from now on. Keys the map already holds get
-     * their series at their first add or drain through the result. From now on, add to
+     * their series at their first add or drain through the result. A meter someone else registers
+     * later under a series' id is left alone: the series stays out of the registry (logged, and
+     * tried again by drains) while that meter holds the id. From now on, add to
      * {@code map} and drain it only through the result. The result claims {@code name},
      * {@code tags} and {@code keyTag} in {@code registry} until it is garbage collected: a second
      * map with the same three is refused while the first is reachable, even before either has a

@@ -57,8 +57,8 @@ final class TextSeries<K> {
     volatile FunctionCounter meter;
     /**
      * Whether the meter is out of the registry although the map holds the series: not registered
-     * yet (or its registration threw), or removed by someone else; the next add to one of its keys,
-     * or drain that takes from one, registers it. Set by the registry's removal listener too.
+     * yet (or its registration failed: see failed), or removed by someone else; the next add to one
+     * of its keys, or drain that takes from one, registers it. Set by the registry's removal listener too.
      */
     volatile boolean unregistered = true;
     /**
@@ -66,6 +66,13 @@ final class TextSeries<K> {
      * filter made their texts one id); its meter, if the registry made one, reads that series.
      */
     volatile TextSeries<K> foldedInto;
+    /**
+     * Whether its last registration failed (threw, or the registry held a meter of its id that
+     * the map did not make): adds leave it to the drains, which try again once each.
+     */
+    volatile boolean failed;
+    /** The drain count when it last failed; under the drain lock. */
+    long failedAt;
     /** Whether the current run of failed registrations was logged. */
     boolean failureLogged;
     /** The highest total a scrape has exported (unsigned); only raised, by compare-and-set. */
