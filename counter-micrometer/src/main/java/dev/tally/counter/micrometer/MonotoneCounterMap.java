@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
 
@@ -55,8 +56,8 @@ import java.util.concurrent.locks.StampedLock;
  *       {@code toString()} throws or returns {@code null}, is exported under the text
  *       {@link #NO_TEXT}. A key joins its series, registering it if need be, when an add through this
  *       map finds the key held by the wrapped map, or a drain takes from it: it is registered at
- *       its first add, or, if a drain or registration is in progress, at a later add or the next
- *       drain (an add never waits for the drain lock); so the map's cap bounds the series, and its overflow key is a
+ *       its first add, or, if a drain or registration is in progress, by the thread doing it, as
+ *       soon as it is done (an add never waits for the drain lock); so the map's cap bounds the series, and its overflow key is a
  *       series of its own, registered by the first drain that takes from it (its adds arrive
  *       under other keys). A key that two drains in a row take nothing from, and no
  *       {@code getAndReset} of it either (the rule by which {@code StripedCounterMap} removes a
@@ -100,8 +101,7 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <p>A registry listener ({@code onMeterAdded}, {@code onMeterRemoved}) may add to the map: the
  * registry calls it holding its own lock, so its add does not wait for the drain lock, and a new
- * key it adds while another thread drains or registers is exported from a later add or the next
- * drain. Called on the thread of this map's own registration or removal (a removal listener run
+ * key it adds while another thread drains or registers is joined by that thread once it is done. Called on the thread of this map's own registration or removal (a removal listener run
  * by a drain that removes an idle series), its add joins the key at once, inside that drain. A
  * listener must not drain the map nor call {@code getAndReset}: those wait for the drain lock,
  * and a drain holding it may be waiting for the registry's lock, which the listener holds.
@@ -141,7 +141,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * compute. An add only tries drainLock (tryLock): Micrometer calls its onMeterAdded listeners
      * holding its meter-map lock, and a drain holding drainLock may be waiting for that lock to
      * register or remove, so a listener's add that waited would deadlock; a key it cannot join
-     * now is held by the map, and the next drain takes it and joins it. Nor does our removal
+     * now goes into pendingJoins, which the lock's holder empties after letting go of it. Nor does our removal
      * listener (onRegistryRemoval) take a lock of ours, for the same reason; it marks the series
      * unregistered, and the next add to one of its keys, or drain that takes from one, registers
      * it again, the same object, so it goes on from its total. A registration that throws an
@@ -206,6 +206,12 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /** Drains and getAndResets begun; written under drainLock. A failed series retries once per drain. */
     private long drains;
     private final ReentrantLock drainLock = new ReentrantLock();
+    /**
+     * Keys whose add found the drain lock held: joined by the thread that holds it next, after it
+     * lets go of it (see {@link #unlockAndJoin()}), so that no key is left out of its series once
+     * the adds stop.
+     */
+    private final ConcurrentLinkedQueue<K> pendingJoins = new ConcurrentLinkedQueue<>();
     private final StampedLock takes = new StampedLock();
 
     MonotoneCounterMap(MeterRegistry registry, String name, Iterable<Tag> tags, String keyTag,
@@ -238,7 +244,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * Adds {@code delta}, which must be zero or more, to the value of {@code key}. Thread-safe,
      * with the wrapped map's progress guarantee, plus a look-up of the key's series; the first
      * add of a key that has no series also reads its text, and tries the drain lock to join it,
-     * without waiting: if a drain or registration holds it, a later add or the next drain joins it.
+     * without waiting: if a drain or registration holds it, the thread holding it joins the key
+     * once done.
      * It throws only before anything is counted: a series that cannot be registered is logged
      * and registered again by a later add or drain, its amounts counted all the same.
      *
@@ -271,15 +278,56 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
         // Not lock(): Micrometer calls its listeners holding its own lock, which a drain holding
         // ours may be waiting for, so a listener's add that waited here would deadlock. The key
-        // is joined by a later add that gets the lock, or by the next drain, which takes it.
+        // waits in pendingJoins for whoever holds the lock: it joins it after letting go.
         if (!drainLock.tryLock()) {
+            pendingJoins.add(key);
+            joinPending();
             return found;
         }
         try {
             found = members.get(key);
             return found != null || map.get(key) != 0L ? memberOf(key, text, false) : null;
         } finally {
-            drainLock.unlock();
+            unlockAndJoin();
+        }
+    }
+
+    /**
+     * Lets go of the drain lock, then joins the keys that adds left in {@link #pendingJoins}
+     * meanwhile. An add that finds the lock held queues its key before its try fails, and the
+     * holder looks at the queue after letting go (both through volatile accesses, ordered), so a
+     * queued key is always joined by one of them.
+     */
+    private void unlockAndJoin() {
+        drainLock.unlock();
+        if (!drainLock.isHeldByCurrentThread()) {   // else the outer holder joins them
+            joinPending();
+        }
+    }
+
+    /**
+     * Joins the queued keys, taking the drain lock only if it is free. Never throws: it runs after
+     * the caller's own work is done (a drain's result is already taken); a key that fails to join
+     * is joined by a later add or the drain that takes it.
+     */
+    private void joinPending() {
+        while (!pendingJoins.isEmpty() && drainLock.tryLock()) {
+            try {
+                K key;
+                while ((key = pendingJoins.poll()) != null) {
+                    try {
+                        if (members.get(key) != null || map.get(key) != 0L) {
+                            memberOf(key, null, false);
+                        }
+                    } catch (RuntimeException | Error e) {
+                        LOG.log(System.Logger.Level.WARNING, "counter map '" + name
+                                + "': a key could not join its series now; a later add or drain"
+                                + " joins it", e);
+                    }
+                }
+            } finally {
+                drainLock.unlock();
+            }
         }
     }
 
@@ -534,7 +582,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 takes.unlockWrite(stamp);
             }
         } finally {
-            drainLock.unlock();
+            unlockAndJoin();
         }
     }
 
@@ -580,7 +628,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             }
             return taken;
         } finally {
-            drainLock.unlock();
+            unlockAndJoin();
         }
     }
 
