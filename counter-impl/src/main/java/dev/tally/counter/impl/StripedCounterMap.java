@@ -61,7 +61,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Errors: a method that throws (an {@link OutOfMemoryError}, or a key's {@code hashCode})
  *       leaves every count as it was: a drain first puts back what it took, to the key's slot or,
  *       for a key it had just removed, to the key as a new add (past the cap, the overflow key);
- *       a table that cannot be rebuilt is left as it was; an add that throws is not counted.</li>
+ *       a table that cannot be rebuilt is left as it was; an add that throws is not counted. An
+ *       add that has counted does not throw: where it must move its key's amount (the key was
+ *       removed or its table replaced) and the move fails (re-inserting the key rebuilds the
+ *       table, which runs out of memory or meets another key's throwing {@code hashCode}), the
+ *       amount is parked with the map, read by {@code get} and {@code snapshot}, and delivered by
+ *       the next {@code drain()}; so is an amount that a failing drain cannot put back. The one
+ *       exception is a heap that cannot spare the few bytes of a parking record, made before
+ *       the amount is taken: then that amount is lost, and the add throws.</li>
  * </ul>
  *
  * <h2>Memory</h2>
@@ -149,6 +156,17 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      *
      * The cap counts keys other than the overflow key; the check under the structure lock is
      * exact, and a lock-free pre-check refuses new keys once the map holds more than maxKeys.
+     *
+     * Parking: an amount taken after its add landed (a residue), or put back by a failing drain,
+     * must still reach its key, and moving it can fail: re-inserting a removed key may rebuild
+     * the table, which can run out of memory or meet another key's throwing hashCode or equals.
+     * addTo throws only before it adds anything, so such an amount is whole in the mover's hand;
+     * it goes onto `parked`, a lock-free stack of records (Parked) allocated before the amount
+     * was taken (allocate first, then take), so parking allocates nothing and throws nothing.
+     * get and snapshot add what is parked for a key; the next drain pops the whole stack with one
+     * swap and delivers it in its result, each record once, or pushes it all back if it throws.
+     * An add whose amount has landed therefore never throws, and nothing it moves is lost, unless
+     * the heap could not spare the record's few bytes before the take.
      */
 
     private static final int MIN_CAPACITY = 16;
@@ -158,11 +176,27 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
 
     private static final VarHandle HOT = MethodHandles.arrayElementVarHandle(KeyStripes[].class);
 
+    private static final VarHandle PARKED;
+
+    static {
+        try {
+            PARKED = MethodHandles.lookup().findVarHandle(StripedCounterMap.class, "parked",
+                    Parked.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     static {
         // Links the call site that runs after an add has landed (see KeyTable's static block):
         // its first call allocates, and an OutOfMemoryError there would leave the add in retired
         // stripes, never moved.
         forget(new KeyStripes[1], 0, null);
+        // And those of parking, which runs where memory may have run out.
+        StripedCounterMap<Object> warm = new StripedCounterMap<>();
+        warm.park(new Parked.Residue().of(warm, 1L));
+        warm.parkedAmount(warm);
+        warm.repark(warm.unpark());
     }
 
     private final ReentrantLock structure = new ReentrantLock();
@@ -176,6 +210,8 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * overview). Each entry is a hint: retired stripes in it are moved out of, as by a handle.
      */
     private final KeyStripes[] hot = new KeyStripes[HOT_SLOTS];
+    /** The top of the stack of amounts that could not be moved to their keys (see the overview). */
+    private volatile Parked parked;
 
     /** Creates an empty map with no cap on the number of keys. */
     public StripedCounterMap() {
@@ -287,11 +323,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 continue;
             }
             if ((t.state(i) & KeyTable.RETIRED) != 0) {
+                Parked.Residue reserved = reserve();
                 long residue = t.take(i, null);
                 if (residue != 0L) {
-                    // The hash known, not the key's hashCode again: a throw here would drop
-                    // other threads' adds taken with this one.
-                    addTo(key, hash, residue);
+                    // The hash known, not the key's hashCode again; parked if it cannot move.
+                    moveOrPark(key, hash, residue, reserved);
                 }
             }
             return true;
@@ -302,7 +338,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * Puts {@code amount}, which a failing drain took from live slot {@code i} of {@code t},
      * back: into the slot while it lasts, else (a rebuild retired it) to the key in the new
      * table, with the hash that rebuild computed. Never calls the key's hashCode, which may be
-     * what made the drain fail.
+     * what made the drain fail. Throws only before it has put anything back.
      */
     private void putBack(KeyTable t, int i, Object key, long amount) {
         while (true) {
@@ -325,9 +361,10 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             long v = t.value(i);
             if (t.casValue(i, v, v + amount)) {
                 if ((t.state(i) & KeyTable.RETIRED) != 0) {
+                    Parked.Residue reserved = reserve();
                     long residue = t.take(i, null);
                     if (residue != 0L) {
-                        addTo(key, t.rebuiltHash(i), residue);
+                        moveOrPark(key, t.rebuiltHash(i), residue, reserved);
                     }
                 }
                 return;
@@ -479,21 +516,22 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             int i = t.find(key, hash);
             if (i < 0) {
                 if (!t.moving) {
-                    return 0L;
+                    return parkedAmount(key);
                 }
                 awaitRebuild();
                 continue;
             }
             long v = t.read(i);
             if ((t.state(i) & KeyTable.RETIRED) == 0) {
-                return v;
+                return v + parkedAmount(key);
             }
         }
     }
 
     /**
      * {@inheritDoc} Thread-safe and exactly-once; lock-free except during a rebuild. Does not
-     * remove the key.
+     * remove the key. Amounts parked after a failed move (see Errors in the class comment) are
+     * left for the next {@link #drain()}.
      */
     @Override
     public long getAndReset(K key) {
@@ -533,13 +571,18 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         try {
             KeyTable t = table;
             Taken taken = new Taken();
-            takeAll(t, taken);
+            Parked popped = unpark();
             try {
+                // Inside the try: takeAll records each take before the next can run out of
+                // memory, so what it took before it threw goes back too.
+                takeAll(t, taken);
                 forgetRetired();
                 Map<K, Long> out = taken.toMap();
+                deliver(popped, out);
                 shrinkIfSparse(t);
                 return out;
             } catch (Throwable e) {
+                repark(popped);
                 giveBack(t, taken, e);
                 throw e;
             }
@@ -584,9 +627,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     /**
      * Puts back what a drain that is about to throw {@code failure} took: into the slot it came
      * from while that slot lasts, else to its key as a new add. A put-back that throws too is
-     * added to {@code failure} as suppressed, and the rest still go back.
+     * added to {@code failure} as suppressed, its amount parked (the record stays in
+     * {@code taken}, which is parked whole), and the rest still go back.
      */
     private void giveBack(KeyTable t, Taken taken, Throwable failure) {
+        boolean parkedSome = false;
         for (Taken.Block b = taken.first; b != null; b = b.next) {
             for (int j = 0; j < b.size; j++) {
                 try {
@@ -597,9 +642,15 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                         putBack(t, slot, b.keys[j], b.values[j]);
                     }
                 } catch (Throwable e) {
+                    // Nothing of it was put back (both throw only before): parked, in place.
+                    b.slots[j] = Taken.PARKED;
+                    parkedSome = true;
                     failure.addSuppressed(e);
                 }
             }
+        }
+        if (parkedSome) {
+            park(taken);
         }
     }
 
@@ -609,8 +660,11 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * Blocks, not one array grown by copying: a drain of many keys copies nothing, and one of
      * few keys allocates little.
      */
-    private static final class Taken {
+    private static final class Taken extends Parked {
         private static final int LARGEST_BLOCK = 1 << 10;
+
+        /** The slot of a record that could not be put back: parked with this Taken. */
+        static final int PARKED = Integer.MIN_VALUE;
 
         /** One block of records; the first holds 16, each next one twice its predecessor's. */
         static final class Block {
@@ -663,6 +717,31 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             }
             return out;
         }
+
+        @Override
+        void deliverTo(Map<Object, Long> out) {
+            for (Block b = first; b != null; b = b.next) {
+                for (int j = 0; j < b.size; j++) {
+                    if (b.slots[j] == PARKED) {
+                        out.merge(b.keys[j], b.values[j], Long::sum);
+                    }
+                }
+            }
+        }
+
+        @Override
+        long amountOf(Object key) {
+            long sum = 0L;
+            for (Block b = first; b != null; b = b.next) {
+                for (int j = 0; j < b.size; j++) {
+                    Object k = b.keys[j];
+                    if (b.slots[j] == PARKED && (k == key || k.equals(key))) {
+                        sum += b.values[j];
+                    }
+                }
+            }
+            return sum;
+        }
     }
 
     /** Sets RETIRED on a slot that is still IDLE and not retired; returns whether it did. */
@@ -712,6 +791,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                 }
             }
             if (!t.moving) {
+                deliver(parked, out);
                 return out;
             }
             awaitRebuild();
@@ -770,12 +850,86 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
      * landed after it, each once.
      */
     void moveResidue(KeyStripes retired) {
+        Parked.Residue reserved = reserve();
         long residue = retired.drainStripes();
         if (residue != 0L) {
             // With the hash kept in the stripes: the key's hashCode may throw, and the residue
-            // holds other threads' adds as well as this one's.
-            addTo(retired.key, retired.hash, residue);
+            // holds other threads' adds as well as this one's. Parked if it cannot move.
+            moveOrPark(retired.key, retired.hash, residue, reserved);
         }
+    }
+
+    /** A record to park a residue in, made before the residue is taken; null if the heap is full. */
+    private static Parked.Residue reserve() {
+        try {
+            return new Parked.Residue();
+        } catch (OutOfMemoryError e) {
+            return null;
+        }
+    }
+
+    /**
+     * Adds {@code amount}, already taken from where it lay, to {@code key}; if that throws (which
+     * it does only before adding anything), parks it in {@code reserved} instead, and returns
+     * normally. Only without a record (the heap could not spare one) does the failure propagate,
+     * and the amount with it.
+     */
+    private void moveOrPark(Object key, int hash, long amount, Parked.Residue reserved) {
+        try {
+            addTo(key, hash, amount);
+        } catch (Throwable e) {
+            if (reserved == null) {
+                throw e;
+            }
+            park(reserved.of(key, amount));
+        }
+    }
+
+    /** Pushes {@code p} onto the stack of parked amounts. Allocates nothing. */
+    private void park(Parked p) {
+        Parked top;
+        do {
+            top = parked;
+            p.next = top;
+        } while (!PARKED.compareAndSet(this, top, p));
+    }
+
+    /** Takes the whole stack of parked amounts, for the caller alone; null if empty. */
+    private Parked unpark() {
+        return parked == null ? null : (Parked) PARKED.getAndSet(this, null);
+    }
+
+    /** Pushes back a chain that {@link #unpark()} took. Allocates nothing. */
+    private void repark(Parked chain) {
+        if (chain == null) {
+            return;
+        }
+        Parked last = chain;
+        while (last.next != null) {
+            last = last.next;
+        }
+        Parked top;
+        do {
+            top = parked;
+            last.next = top;
+        } while (!PARKED.compareAndSet(this, top, chain));
+    }
+
+    /** Merges the amounts of the chain {@code popped} into a drain's result. */
+    @SuppressWarnings("unchecked")
+    private static <K> void deliver(Parked popped, Map<K, Long> out) {
+        for (Parked p = popped; p != null; p = p.next) {
+            p.deliverTo((Map<Object, Long>) (Map<?, Long>) out);
+        }
+    }
+
+    /** What is parked for {@code key}: one volatile read when nothing is. */
+    private long parkedAmount(Object key) {
+        long sum = 0L;
+        for (Parked p = parked; p != null; p = p.next) {
+            sum += p.amountOf(key);
+        }
+        return sum;
     }
 
     /** {@inheritDoc} Thread-safe; a count kept beside the table, exact when no update runs. */
