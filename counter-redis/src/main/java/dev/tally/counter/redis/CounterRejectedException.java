@@ -47,7 +47,8 @@ public final class CounterRejectedException extends IllegalStateException {
      * {@code WAIT} or {@code WAITAOF} was refused). As for
      * {@link CounterUnavailableException#drainId()}, the next {@code getAndReset} of the same
      * counter in this JVM returns its value with its own, and
-     * {@link RedisCounter#getAndReset(String)} with this id returns it from any JVM (not both).
+     * {@link RedisCounter#getAndReset(String)} with this id returns it from any JVM, counted once
+     * (after such a recovery, this JVM's next drain returns nothing of it).
      *
      * @return the drain id, or empty if the call was not a drain or the drain was not applied
      */

@@ -55,7 +55,10 @@ public final class CounterUnavailableException extends IllegalStateException {
      * Returns the id of the drain that the failed {@code getAndReset} started, if it was one. The
      * server may have applied that drain: the next {@code getAndReset} of the same counter in this
      * JVM returns its value with its own, and {@link RedisCounter#getAndReset(String)} with this id
-     * returns it from any JVM (for a caller whose JVM is gone; not both, or it is counted twice).
+     * returns it from any JVM. Once another JVM has recovered it so, this JVM's next drain, and its
+     * own retry under the id, return nothing of it: the drain's record names the client that may
+     * deliver it, so it is counted once. (Two other JVMs that both recover the same id both get
+     * it: an id is one caller's, as its retries are.)
      *
      * @return the drain id, or empty if the call was not a drain
      */

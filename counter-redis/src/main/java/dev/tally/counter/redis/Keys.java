@@ -15,12 +15,15 @@ final class Keys {
 
     final String value;
     final String seq;
+    /** The client's id: the owner of the drain records it writes (see {@link Scripts#DRAIN}). */
+    final String client;
     private final String drainPrefix;
 
     Keys(String prefix, String name, String clientId) {
         String base = prefix + "{" + name + "}:";
         this.value = base + "value";
         this.seq = base + "client:" + clientId;
+        this.client = clientId;
         this.drainPrefix = base + "drain:";
     }
 

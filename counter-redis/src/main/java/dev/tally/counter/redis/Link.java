@@ -64,6 +64,14 @@ final class Link implements AutoCloseable {
     private static final List<String> TRANSIENT_ERRORS = List.of("LOADING", "BUSY", "TRYAGAIN",
             "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS", "NOTREADY", "UNBLOCKED", "NOAOF");
 
+    /**
+     * Redirections, transient through a cluster connection only: Lettuce follows them itself, so
+     * one that reaches us means a slot moved while its topology was out of date (a
+     * resharding or failover in progress: the next attempt, after a refresh, goes to the new
+     * node). Through a plain connection they mean the wrong node, for good.
+     */
+    private static final List<String> CLUSTER_REDIRECTIONS = List.of("MOVED", "ASK");
+
     /** Redis 7.2's {@code WAITAOF}, which Lettuce has no method for. */
     private static final ProtocolKeyword WAITAOF = new ProtocolKeyword() {
         private final byte[] bytes = "WAITAOF".getBytes(StandardCharsets.US_ASCII);
@@ -82,6 +90,8 @@ final class Link implements AutoCloseable {
     private final String description;
     private final Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> connect;
     private final Function<StatefulConnection<String, String>, RedisClusterAsyncCommands<String, String>> async;
+    /** Whether this is a cluster connection, through which redirections are transient. */
+    private final boolean cluster;
     private final long timeoutNanos;
     /**
      * Replicas that must acknowledge each write (Redis {@code WAIT}), whether the append-only
@@ -109,10 +119,11 @@ final class Link implements AutoCloseable {
     private Link(String description,
             Supplier<CompletableFuture<? extends StatefulConnection<String, String>>> connect,
             Function<StatefulConnection<String, String>, RedisClusterAsyncCommands<String, String>> async,
-            Duration timeout) {
+            Duration timeout, boolean cluster) {
         this.description = description;
         this.connect = connect;
         this.async = async;
+        this.cluster = cluster;
         this.timeoutNanos = timeout.toNanos();
     }
 
@@ -120,7 +131,7 @@ final class Link implements AutoCloseable {
     static Link to(RedisClient client, RedisURI server, Duration timeout) {
         return new Link(describe(server),
                 () -> client.connectAsync(StringCodec.UTF8, server).toCompletableFuture(),
-                c -> ((StatefulRedisConnection<String, String>) c).async(), timeout);
+                c -> ((StatefulRedisConnection<String, String>) c).async(), timeout, false);
     }
 
     /**
@@ -150,7 +161,7 @@ final class Link implements AutoCloseable {
         // Lettuce's asynchronous connect needs the cluster's topology loaded first.
         return new Link("a Redis Cluster", () -> client.refreshPartitionsAsync().toCompletableFuture()
                         .thenCompose(loaded -> client.connectAsync(StringCodec.UTF8)),
-                c -> ((StatefulRedisClusterConnection<String, String>) c).async(), timeout);
+                c -> ((StatefulRedisClusterConnection<String, String>) c).async(), timeout, true);
     }
 
     /** Runs {@code script} by its digest, loading it with {@code EVAL} if the server lost it. */
@@ -322,8 +333,21 @@ final class Link implements AutoCloseable {
         }
     }
 
-    /** Sorts a failure of {@link #await} or of sending a command. */
-    static Failure classify(RuntimeException e) {
+    /** Sorts a failure of {@link #await} or of sending a command on this link. */
+    Failure classify(RuntimeException e) {
+        if (cluster && e instanceof RedisCommandExecutionException) {
+            String words = String.valueOf(e.getMessage()).toUpperCase(Locale.ROOT);
+            for (String redirection : CLUSTER_REDIRECTIONS) {
+                if (words.startsWith(redirection + " ") || words.contains(" " + redirection + " ")) {
+                    return Failure.TRANSIENT;
+                }
+            }
+        }
+        return classifyAny(e);
+    }
+
+    /** Sorts a failure the same way on any link. */
+    static Failure classifyAny(RuntimeException e) {
         if (e instanceof RedisCommandInterruptedException) {
             return Failure.INTERRUPTED;
         }
@@ -331,7 +355,7 @@ final class Link implements AutoCloseable {
             // A refused handshake (WRONGPASS, NOAUTH, NOPERM on HELLO) comes wrapped in one.
             for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
                 if (cause instanceof RedisCommandExecutionException refused) {
-                    return classify(refused);
+                    return classifyAny(refused);
                 }
             }
             return Failure.TRANSIENT;

@@ -84,7 +84,8 @@ import java.util.function.Supplier;
  * the value as a decimal string, which {@code GET} reads; {@code tally:{n}:client:<id>}, the last
  * applied seq of each open counter, deleted by {@link #close()} and otherwise kept 7 days after
  * its last batch (so a batch still being retried 7 days after the server applied it would count
- * twice); {@code tally:{n}:drain:<id>}, a drain's result, deleted by this counter's next drain
+ * twice); {@code tally:{n}:drain:<id>}, a drain's result (and which client owns it and which ran
+ * it, as {@code owner|creator|result}), deleted by its owner's next drain
  * under another id once delivered, and otherwise kept a day. The hash tag keeps them in one
  * cluster slot.
  */
@@ -586,22 +587,27 @@ public final class RedisCounter implements Counter, AutoCloseable {
             sendPending(false, noDeadline());
             return runDrain(id, absorb, true);
         }, deadline, id, "getAndReset", false);
-        drains.returned(id, absorb, reply.charAt(0) == '=');
+        // "=": a replay, "-": recovered by another client meanwhile; either absorbed nothing now.
+        drains.returned(id, absorb, reply.charAt(0) != '+');
         lastValue = 0L;
         return sum(reply.substring(1));
     }
 
-    /** Runs the drain script; returns its reply, {@code "+"} or {@code "="} and the result. */
+    /**
+     * Runs the drain script; returns its reply: {@code "+"} or {@code "="} and the result, or
+     * {@code "-"} if another client has recovered the drain by its id (its result is that one's).
+     */
     private String runDrain(String id, List<String> absorb, boolean take) {
         String[] args = {Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds()),
-            Integer.toString(absorb.size()), take ? "1" : "0"};
+            Integer.toString(absorb.size()), take ? "1" : "0", keys.client};
         lastCommand = Command.DRAIN;
         lastDrainId = id;
         CompletableFuture<String> sent = owner.link.script(Scripts.DRAIN, Scripts.DRAIN_SHA,
                 drains.scriptKeys(id, absorb), args);
         drains.sent(id);
         String reply = owner.link.await(owner.link.acknowledged(sent));
-        if (reply == null || reply.isEmpty() || (reply.charAt(0) != '+' && reply.charAt(0) != '=')) {
+        if (reply == null || reply.isEmpty()
+                || (reply.charAt(0) != '+' && reply.charAt(0) != '=' && !reply.equals("-"))) {
             throw notACount(keys.drain(id), reply);
         }
         return reply;
@@ -724,7 +730,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
     private Link.Failure failed(RuntimeException e) {
         lastFailure = e;
         owner.link.failedWith(e);
-        Link.Failure kind = Link.classify(e);
+        Link.Failure kind = owner.link.classify(e);
         owner.failed(this, e, kind);
         return kind;
     }

@@ -103,7 +103,9 @@ public final class RedisCounters implements AutoCloseable {
     /**
      * Starts building the counters of a Redis Cluster, through {@code client} (which knows the
      * cluster's seed nodes). Each counter's keys share one slot; Lettuce routes each command to the
-     * slot's master and follows {@code MOVED} and {@code ASK} when slots move.
+     * slot's master and follows {@code MOVED} and {@code ASK} when slots move; a redirection that
+     * still reaches a counter (a slot that moved again, or a topology out of date) is retried as a
+     * transient failure, within the staleness limit.
      *
      * @param client the Lettuce cluster client to connect with
      * @return a builder with the same defaults as {@link #builder(RedisClient, RedisURI)}

@@ -42,32 +42,64 @@ final class Scripts {
      * {@code long}s (Lua numbers are doubles): the drain's own take and the results of the earlier
      * drains it absorbs. Absorbing an earlier drain, whose reply this client never had, moves its
      * result into this one and leaves its record empty, so that a late copy of it takes nothing.
-     * KEYS: value, this drain's record, the {@code ARGV[2]} records to absorb, then records whose
-     * results were delivered, to delete. ARGV: seconds to remember a record, the number to absorb,
-     * and {@code "1"} to take the value or {@code "0"} to only absorb.
+     *
+     * <p>A record is {@code owner|creator|result}: the client that may still deliver it, and the
+     * one that ran the drain. A client absorbs, and deletes, only records it owns. Another client
+     * that replays a drain by its id (recovering it, as the exception's id allows) becomes its
+     * owner and gets its result; the creator, replaying or absorbing it after that, gets nothing:
+     * {@code "-"}. So a drain recovered from another JVM while its own JVM lives is counted once.
+     *
+     * <p>KEYS: value, this drain's record, the {@code ARGV[2]} records to absorb, then records
+     * whose results were delivered, to delete. ARGV: seconds to remember a record, the number to
+     * absorb, {@code "1"} to take the value or {@code "0"} to only absorb, and the client's id.
      */
     static final String DRAIN = """
+            local me = ARGV[4]
+            local function parse(record)
+              return string.match(record, '^([^|]*)|([^|]*)|(.*)$')
+            end
             local done = redis.call('GET', KEYS[2])
             if done then
+              local owner, creator, result = parse(done)
+              if owner == nil then
+                redis.call('SET', KEYS[2], done, 'KEEPTTL')
+                return '='
+              end
+              if owner ~= me then
+                if creator == me then
+                  redis.call('SET', KEYS[2], done, 'KEEPTTL')
+                  return '-'
+                end
+                done = me .. '|' .. creator .. '|' .. result
+              end
               redis.call('SET', KEYS[2], done, 'KEEPTTL')
-              return '=' .. done
+              return '=' .. result
             end
             local absorb = tonumber(ARGV[2])
             local parts = {}
             for i = 3, 2 + absorb do
               local earlier = redis.call('GET', KEYS[i])
-              if earlier and earlier ~= '' then parts[#parts + 1] = earlier end
-              redis.call('SET', KEYS[i], '', 'EX', ARGV[1])
+              local owner, creator, result = nil, nil, nil
+              if earlier then owner, creator, result = parse(earlier) end
+              if not earlier or owner == nil or owner == me then
+                if result and result ~= '' then parts[#parts + 1] = result end
+                redis.call('SET', KEYS[i], '', 'EX', ARGV[1])
+              end
             end
             for i = 3 + absorb, #KEYS do
-              if KEYS[i] ~= KEYS[2] then redis.call('DEL', KEYS[i]) end
+              if KEYS[i] ~= KEYS[2] then
+                local record = redis.call('GET', KEYS[i])
+                if record and (parse(record) == nil or parse(record) == me) then
+                  redis.call('DEL', KEYS[i])
+                end
+              end
             end
             if ARGV[3] == '1' then
               parts[#parts + 1] = redis.call('GET', KEYS[1]) or '0'
               redis.call('SET', KEYS[1], '0')
             end
             local result = table.concat(parts, ' ')
-            redis.call('SET', KEYS[2], result, 'EX', ARGV[1])
+            redis.call('SET', KEYS[2], me .. '|' .. me .. '|' .. result, 'EX', ARGV[1])
             return '+' .. result
             """;
 

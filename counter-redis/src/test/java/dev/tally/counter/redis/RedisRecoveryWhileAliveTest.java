@@ -1,0 +1,72 @@
+package dev.tally.counter.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A drain whose reply was lost, recovered by its id from another JVM while the JVM that ran it
+ * lives on: the value is counted once. Before drain records named their owner, the first JVM's
+ * next drain absorbed the same record and returned its 10 again (20 counted for 10 added).
+ */
+@Timeout(value = 1, unit = TimeUnit.MINUTES)
+final class RedisRecoveryWhileAliveTest {
+
+    @RegisterExtension
+    final TestRedis redis = TestRedis.perTest(false);
+
+    private RedisCounters.Builder factory(long timeoutMs, long stalenessMs) {
+        return RedisCounters.builder(redis.client, redis.server.uri())
+                .commandTimeout(Duration.ofMillis(timeoutMs))
+                .stalenessLimit(Duration.ofMillis(stalenessMs))
+                .flushInterval(Duration.ofMillis(20)).shutdownHook(false);
+    }
+
+    @Test
+    void aDrainRecoveredByAnotherJvmIsNotTakenAgainByItsOwn() {
+        try (RedisCounters jvm1 = factory(100, 300).build();
+                RedisCounters jvm2 = factory(1_000, 5_000).build()) {
+            RedisCounter mine = jvm1.counter("recovered");
+            mine.getAndReset();                       // loads the script
+            mine.add(10);
+            mine.flush();
+            redis.commands().clientPause(1_000);
+            CounterUnavailableException lost =
+                    catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
+            String id = lost.drainId().orElseThrow();
+            assertThat(redis.awaitValue("recovered", v -> v == 0)).as("the lost drain ran").isZero();
+
+            long recovered = jvm2.counter("recovered").getAndReset(id);
+            long retriedByItsOwn = mine.getAndReset(id);
+            long nextOwnDrain = mine.getAndReset();
+            mine.add(3);
+            long later = mine.getAndReset();
+
+            assertThat(recovered).as("the other JVM recovers the lost drain").isEqualTo(10L);
+            assertThat(retriedByItsOwn).as("its own retry, after the recovery").isZero();
+            assertThat(nextOwnDrain).as("its own next drain, which absorbs undelivered drains").isZero();
+            assertThat(later).as("drains go on as before").isEqualTo(3L);
+        }
+    }
+
+    @Test
+    void withoutARecoveryItsOwnNextDrainStillFinishesTheLostOne() {
+        try (RedisCounters jvm1 = factory(100, 300).build()) {
+            RedisCounter mine = jvm1.counter("unrecovered");
+            mine.getAndReset();
+            mine.add(10);
+            mine.flush();
+            redis.commands().clientPause(1_000);
+            catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
+            assertThat(redis.awaitValue("unrecovered", v -> v == 0)).isZero();
+            mine.add(1);
+            assertThat(mine.getAndReset()).as("the lost 10 and the new 1").isEqualTo(11L);
+            assertThat(mine.getAndReset()).isZero();
+        }
+    }
+}
