@@ -1,7 +1,5 @@
 package dev.tally.counter.impl;
 
-import java.util.Map;
-
 /**
  * Amounts of a {@link StripedCounterMap} that could not be moved to their keys' slots (moving
  * one may rebuild the table, which can run out of memory or call a key's throwing
@@ -10,14 +8,19 @@ import java.util.Map;
  */
 abstract class Parked {
 
+    /** Where {@link #forEach} hands each parked amount. */
+    interface Sink {
+        void accept(Object key, long amount);
+    }
+
     /** The next parked record on the map's stack; written before the record is pushed. */
     Parked next;
 
-    /** Merges every amount of this record into {@code out}, by key; may throw from a key's hashCode. */
-    abstract void deliverTo(Map<Object, Long> out);
+    /** Hands every amount of this record, with its key, to {@code sink}. */
+    abstract void forEach(Sink sink);
 
-    /** The sum of this record's amounts for {@code key}. */
-    abstract long amountOf(Object key);
+    /** The sum of this record's amounts for {@code key}, whose spread hash is {@code hash}. */
+    abstract long amountOf(Object key, int hash);
 
     /**
      * One amount for one key. Allocated before its amount is taken from where it lies (allocate
@@ -25,23 +28,26 @@ abstract class Parked {
      */
     static final class Residue extends Parked {
         private Object key;
+        private int hash;
         private long amount;
 
         /** Fills the record; done once, before it is parked. */
-        Residue of(Object k, long a) {
+        Residue of(Object k, int h, long a) {
             key = k;
+            hash = h;
             amount = a;
             return this;
         }
 
         @Override
-        void deliverTo(Map<Object, Long> out) {
-            out.merge(key, amount, Long::sum);
+        void forEach(Sink sink) {
+            sink.accept(key, amount);
         }
 
         @Override
-        long amountOf(Object k) {
-            return key == k || key.equals(k) ? amount : 0L;
+        long amountOf(Object k, int h) {
+            // The hash first: another key's equals is never called (it may throw).
+            return hash == h && (key == k || key.equals(k)) ? amount : 0L;
         }
     }
 }

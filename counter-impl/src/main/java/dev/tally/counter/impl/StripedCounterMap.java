@@ -66,9 +66,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *       removed or its table replaced) and the move fails (re-inserting the key rebuilds the
  *       table, which runs out of memory or meets another key's throwing {@code hashCode}), the
  *       amount is parked with the map, read by {@code get} and {@code snapshot}, and delivered by
- *       the next {@code drain()}; so is an amount that a failing drain cannot put back. The one
- *       exception is a heap that cannot spare the few bytes of a parking record, made before
- *       the amount is taken: then that amount is lost, and the add throws.</li>
+ *       the next {@code drain()}; so is an amount that a failing drain cannot put back. Under
+ *       a cap, a parked amount goes to the overflow key if the drain's result already holds
+ *       {@code maxKeys} other keys. The one exception is a heap that cannot spare the few bytes
+ *       of a parking record, made before the amount is taken: then that amount is lost, and the
+ *       add throws. While amounts are parked, {@code get} walks their records.</li>
  * </ul>
  *
  * <h2>Memory</h2>
@@ -194,8 +196,8 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         forget(new KeyStripes[1], 0, null);
         // And those of parking, which runs where memory may have run out.
         StripedCounterMap<Object> warm = new StripedCounterMap<>();
-        warm.park(new Parked.Residue().of(warm, 1L));
-        warm.parkedAmount(warm);
+        warm.park(new Parked.Residue().of(warm, 0, 1L));
+        warm.parkedAmount(warm, 0);
         warm.repark(warm.unpark());
     }
 
@@ -516,14 +518,14 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             int i = t.find(key, hash);
             if (i < 0) {
                 if (!t.moving) {
-                    return parkedAmount(key);
+                    return parkedAmount(key, hash);
                 }
                 awaitRebuild();
                 continue;
             }
             long v = t.read(i);
             if ((t.state(i) & KeyTable.RETIRED) == 0) {
-                return v + parkedAmount(key);
+                return v + parkedAmount(key, hash);
             }
         }
     }
@@ -645,13 +647,33 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
                     // Nothing of it was put back (both throw only before): parked, in place.
                     b.slots[j] = Taken.PARKED;
                     parkedSome = true;
-                    failure.addSuppressed(e);
+                    suppress(failure, e);
                 }
             }
         }
         if (parkedSome) {
             park(taken);
         }
+    }
+
+    /**
+     * Adds {@code e} to {@code failure}'s suppressed exceptions, unless it is the same object (a
+     * JVM short of memory throws one shared OutOfMemoryError) or that needs memory it lacks.
+     */
+    private static void suppress(Throwable failure, Throwable e) {
+        if (e != failure) {
+            try {
+                failure.addSuppressed(e);
+            } catch (Throwable ignored) {
+                // the failure is thrown without it
+            }
+        }
+    }
+
+    /** A merge of two amounts of one key that leaves no entry for a sum of zero. */
+    static Long sumOrNone(Long a, Long b) {
+        long sum = a + b;
+        return sum == 0L ? null : sum;
     }
 
     /**
@@ -712,25 +734,30 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             Map<K, Long> out = new HashMap<>((int) Math.min(size * 4L / 3 + 1, 1 << 30));
             for (Block b = first; b != null; b = b.next) {
                 for (int j = 0; j < b.size; j++) {
-                    out.merge((K) b.keys[j], b.values[j], Long::sum);
+                    out.merge((K) b.keys[j], b.values[j], StripedCounterMap::sumOrNone);
                 }
             }
             return out;
         }
 
         @Override
-        void deliverTo(Map<Object, Long> out) {
+        void forEach(Parked.Sink sink) {
             for (Block b = first; b != null; b = b.next) {
                 for (int j = 0; j < b.size; j++) {
                     if (b.slots[j] == PARKED) {
-                        out.merge(b.keys[j], b.values[j], Long::sum);
+                        sink.accept(b.keys[j], b.values[j]);
                     }
                 }
             }
         }
 
+        /**
+         * {@inheritDoc} The records keep no hash (the drain that took them did not compute one),
+         * so this compares with the parked keys' {@code equals}: a parked key whose equals throws
+         * makes {@code get} of another key throw until the next drain delivers it.
+         */
         @Override
-        long amountOf(Object key) {
+        long amountOf(Object key, int hash) {
             long sum = 0L;
             for (Block b = first; b != null; b = b.next) {
                 for (int j = 0; j < b.size; j++) {
@@ -773,7 +800,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
     @SuppressWarnings("unchecked")
     private static <K> void put(Map<K, Long> out, Object key, long value) {
         if (value != 0L) {
-            out.merge((K) key, value, Long::sum);
+            out.merge((K) key, value, StripedCounterMap::sumOrNone);
         }
     }
 
@@ -881,7 +908,7 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
             if (reserved == null) {
                 throw e;
             }
-            park(reserved.of(key, amount));
+            park(reserved.of(key, hash, amount));
         }
     }
 
@@ -915,19 +942,40 @@ public final class StripedCounterMap<K> implements CounterMap<K> {
         } while (!PARKED.compareAndSet(this, top, chain));
     }
 
-    /** Merges the amounts of the chain {@code popped} into a drain's result. */
+    /**
+     * Merges the amounts of the chain {@code popped} into a drain's or snapshot's result, leaving
+     * no entry at zero. Under a cap, an amount goes to its own key only if the result has that key
+     * already or holds fewer than maxKeys keys besides the overflow key, else to the overflow key,
+     * as an add to a key the map no longer holds would: so the result still has at most maxKeys
+     * keys besides the overflow key.
+     */
     @SuppressWarnings("unchecked")
-    private static <K> void deliver(Parked popped, Map<K, Long> out) {
+    private <K> void deliver(Parked popped, Map<K, Long> out) {
+        if (popped == null) {
+            return;
+        }
+        Map<Object, Long> into = (Map<Object, Long>) (Map<?, Long>) out;
+        Parked.Sink sink = (key, amount) -> {
+            Object k = key;
+            if (overflowKey != null && !into.containsKey(k) && !k.equals(overflowKey)
+                    && into.size() - (into.containsKey(overflowKey) ? 1 : 0) >= maxKeys) {
+                k = overflowKey;
+            }
+            into.merge(k, amount, StripedCounterMap::sumOrNone);
+        };
         for (Parked p = popped; p != null; p = p.next) {
-            p.deliverTo((Map<Object, Long>) (Map<?, Long>) out);
+            p.forEach(sink);
         }
     }
 
-    /** What is parked for {@code key}: one volatile read when nothing is. */
-    private long parkedAmount(Object key) {
+    /**
+     * What is parked for {@code key}, whose spread hash is {@code hash}: one volatile read when
+     * nothing is, else a walk of every parked record (parking happens only after a failure).
+     */
+    private long parkedAmount(Object key, int hash) {
         long sum = 0L;
         for (Parked p = parked; p != null; p = p.next) {
-            sum += p.amountOf(key);
+            sum += p.amountOf(key, hash);
         }
         return sum;
     }
