@@ -55,10 +55,10 @@ public final class CounterUnavailableException extends IllegalStateException {
      * Returns the id of the drain that the failed {@code getAndReset} started, if it was one. The
      * server may have applied that drain: the next {@code getAndReset} of the same counter in this
      * JVM returns its value with its own, and {@link RedisCounter#getAndReset(String)} with this id
-     * returns it from any JVM. Once another JVM has recovered it so, this JVM's next drain, and its
-     * own retry under the id, return nothing of it: the drain's record names the client that may
-     * deliver it, so it is counted once. (Two other JVMs that both recover the same id both get
-     * it: an id is one caller's, as its retries are.)
+     * returns it from any JVM. Once another JVM has recovered it so, this JVM's next drain, its
+     * own retry under the id and its {@code close()} return nothing of it, and a second recovery
+     * gets nothing: the drain's record names the client that may deliver it, so it is counted
+     * once (for an id the caller chose, see {@link RedisCounter#getAndReset(String)}).
      *
      * @return the drain id, or empty if the call was not a drain
      */

@@ -284,11 +284,6 @@ final class Link implements AutoCloseable {
         return commands().get(key).toCompletableFuture();
     }
 
-    /** Deletes keys that share one slot. */
-    CompletableFuture<Long> delete(String... keys) {
-        return commands().del(keys).toCompletableFuture();
-    }
-
     /** Waits for {@code reply} for at most the command timeout; throws a {@link RedisException}. */
     <T> T await(CompletableFuture<T> reply) {
         return await(reply, System.nanoTime() + timeoutNanos);
@@ -338,7 +333,8 @@ final class Link implements AutoCloseable {
         if (cluster && e instanceof RedisCommandExecutionException) {
             String words = String.valueOf(e.getMessage()).toUpperCase(Locale.ROOT);
             for (String redirection : CLUSTER_REDIRECTIONS) {
-                if (words.startsWith(redirection + " ") || words.contains(" " + redirection + " ")) {
+                // The reply's first word only: other errors may quote a value or a name.
+                if (words.startsWith(redirection + " ")) {
                     return Failure.TRANSIENT;
                 }
             }

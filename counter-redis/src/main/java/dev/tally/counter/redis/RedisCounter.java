@@ -278,7 +278,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         try {
             // A new id, not the last one that threw: replaying that one would return its result
             // without taking what is there now (and nothing at all if a later drain absorbed it).
-            return drain(UUID.randomUUID().toString(), deadline);
+            return drain(UUID.randomUUID().toString(), deadline, true);
         } finally {
             lock.unlock();
         }
@@ -290,7 +290,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * JVM: a drain id that was already applied returns the value it took then, and takes nothing
      * added since. A drain's record lasts until this JVM's next drain of this counter under
      * another id, or a day. If an earlier drain of this counter threw in this JVM, this call
-     * finishes it and returns its value with its own.
+     * finishes it and returns its value with its own. A drain of another client, recovered so,
+     * is taken over from it: that client gets nothing more of it, nor does a second recovery.
+     * One window remains for an id the caller chose: its first attempt from this JVM cannot be
+     * told from a recovery, so a copy of it that reaches the server after another JVM recovered
+     * the same id is counted by both.
      *
      * <pre>{@code
      * try (RedisCounter sales = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "sales").build()) {
@@ -317,7 +321,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         long deadline = System.nanoTime() + owner.stalenessNanos;
         lockFor(deadline, "getAndReset");
         try {
-            return drain(drainId, deadline);
+            return drain(drainId, deadline, false);
         } finally {
             lock.unlock();
         }
@@ -580,12 +584,17 @@ public final class RedisCounter implements Counter, AutoCloseable {
         return System.nanoTime() + owner.timeoutNanos;
     }
 
-    private long drain(String id, long deadline) {
+    /**
+     * {@code origin}: this counter made the id; otherwise it is the caller's, and this counter is
+     * its origin once it has sent it (a retry), but not before (it may be recovering another
+     * client's drain).
+     */
+    private long drain(String id, long deadline, boolean origin) {
         ensureOpen();
         List<String> absorb = drains.toAbsorb(id);
         String reply = retrying(() -> {
             sendPending(false, noDeadline());
-            return runDrain(id, absorb, true);
+            return runDrain(id, absorb, true, origin || drains.mayHaveApplied(id));
         }, deadline, id, "getAndReset", false);
         // "=": a replay, "-": recovered by another client meanwhile; either absorbed nothing now.
         drains.returned(id, absorb, reply.charAt(0) != '+');
@@ -597,9 +606,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * Runs the drain script; returns its reply: {@code "+"} or {@code "="} and the result, or
      * {@code "-"} if another client has recovered the drain by its id (its result is that one's).
      */
-    private String runDrain(String id, List<String> absorb, boolean take) {
+    private String runDrain(String id, List<String> absorb, boolean take, boolean origin) {
         String[] args = {Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds()),
-            Integer.toString(absorb.size()), take ? "1" : "0", keys.client};
+            Integer.toString(absorb.size()), take ? "1" : "0", keys.client, origin ? "1" : "0"};
         lastCommand = Command.DRAIN;
         lastDrainId = id;
         CompletableFuture<String> sent = owner.link.script(Scripts.DRAIN, Scripts.DRAIN_SHA,
@@ -624,7 +633,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             String putBack = drains.putBackId();
             List<String> absorb = drains.toAbsorb(putBack);
             // A retry replays this drain, whose record the put-back batch empties: never twice.
-            String reply = runDrain(putBack, absorb, false);
+            String reply = runDrain(putBack, absorb, false, true);
             drains.putBack(absorb);
             newBatch(sum(reply.substring(1)), keys.drain(putBack));
             batchApplied(parse(owner.link.await(owner.link.acknowledged(sendBatch()))));
@@ -643,9 +652,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
         if (seq == 0L && records.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        records.add(keys.seq);
+        records.add(0, keys.seq);
         try {
-            return owner.link.delete(records.toArray(String[]::new));
+            // Only records this client still owns: another client may have recovered one.
+            return owner.link.script(Scripts.FORGET, Scripts.FORGET_SHA,
+                    records.toArray(String[]::new), keys.client);
         } catch (RuntimeException notSent) {
             return CompletableFuture.failedFuture(notSent);
         }

@@ -14,7 +14,8 @@ final class Scripts {
      * Applies one batch {@code (client, seq, delta)} unless this client's {@code seq} was already
      * applied, and returns the value afterwards. KEYS: value, the client's last applied seq, and
      * optionally a drain's record whose result this batch puts back into the value (the record is
-     * then emptied, in the same step, so that the result is counted once). ARGV: seq, seconds to
+     * then emptied, in the same step, so that the result is counted once; if another client has
+     * taken the record over by recovering its drain, the batch adds nothing and leaves it). ARGV: seq, seconds to
      * remember it, seconds to remember the emptied record, delta, then the parts to add instead if
      * {@code INCRBY} overflows (their sum wraps to delta; see {@link #wrapParts(long)}). Seqs are
      * positive decimals without leading zeros, so the longer string is the larger number.
@@ -25,13 +26,21 @@ final class Scripts {
               redis.call('SET', KEYS[2], last, 'EX', ARGV[2])
               return redis.call('GET', KEYS[1]) or '0'
             end
-            local r = redis.pcall('INCRBY', KEYS[1], ARGV[4])
-            if type(r) == 'table' and r.err then
-              if not string.find(r.err, 'overflow', 1, true) then return r end
-              for i = 5, #ARGV do redis.call('INCRBY', KEYS[1], ARGV[i]) end
+            local apply = true
+            if KEYS[3] then
+              local record = redis.call('GET', KEYS[3])
+              local owner = record and string.match(record, '^([^|]*)|')
+              apply = not owner or owner == '' or owner == string.match(KEYS[2], ':client:([^:]*)$')
+            end
+            if apply then
+              local r = redis.pcall('INCRBY', KEYS[1], ARGV[4])
+              if type(r) == 'table' and r.err then
+                if not string.find(r.err, 'overflow', 1, true) then return r end
+                for i = 5, #ARGV do redis.call('INCRBY', KEYS[1], ARGV[i]) end
+              end
             end
             redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-            if KEYS[3] then redis.call('SET', KEYS[3], '', 'EX', ARGV[3]) end
+            if KEYS[3] and apply then redis.call('SET', KEYS[3], '', 'EX', ARGV[3]) end
             return redis.call('GET', KEYS[1])
             """;
 
@@ -44,19 +53,32 @@ final class Scripts {
      * result into this one and leaves its record empty, so that a late copy of it takes nothing.
      *
      * <p>A record is {@code owner|creator|result}: the client that may still deliver it, and the
-     * one that ran the drain. A client absorbs, and deletes, only records it owns. Another client
-     * that replays a drain by its id (recovering it, as the exception's id allows) becomes its
-     * owner and gets its result; the creator, replaying or absorbing it after that, gets nothing:
-     * {@code "-"}. So a drain recovered from another JVM while its own JVM lives is counted once.
+     * one that ran the drain (a record without {@code |}, written before records named their
+     * owner, is anyone's). A client absorbs, and deletes, only records it owns; an emptied record
+     * is left to expire, a fence against a late copy of its drain. A replay by a client that does
+     * not own the record: if the client says it is the drain's origin ({@code ARGV[5]} is
+     * {@code "1"}: it started the drain, and this is a retry or a late copy), it gets nothing,
+     * {@code "-"}, as someone else has delivered or will deliver that result; otherwise (a
+     * recovery by id from another client) it takes the record over and gets the result, but only
+     * from the client that ran the drain: a record taken over once is not taken over again. So a
+     * drain recovered from another JVM while its own JVM lives is counted once.
      *
      * <p>KEYS: value, this drain's record, the {@code ARGV[2]} records to absorb, then records
      * whose results were delivered, to delete. ARGV: seconds to remember a record, the number to
-     * absorb, {@code "1"} to take the value or {@code "0"} to only absorb, and the client's id.
+     * absorb, {@code "1"} to take the value or {@code "0"} to only absorb, the client's id, and
+     * {@code "1"} if the client is the drain's origin.
      */
     static final String DRAIN = """
             local me = ARGV[4]
+            local origin = ARGV[5] == '1'
             local function parse(record)
-              return string.match(record, '^([^|]*)|([^|]*)|(.*)$')
+              local owner, creator, result = string.match(record, '^([^|]*)|([^|]*)|(.*)$')
+              if owner then return owner, creator, result end
+              if record == '' then return nil end
+              return '', '', record
+            end
+            local function mine(owner)
+              return owner == me or owner == ''
             end
             local done = redis.call('GET', KEYS[2])
             if done then
@@ -66,7 +88,7 @@ final class Scripts {
                 return '='
               end
               if owner ~= me then
-                if creator == me then
+                if origin or owner ~= creator then
                   redis.call('SET', KEYS[2], done, 'KEEPTTL')
                   return '-'
                 end
@@ -81,7 +103,7 @@ final class Scripts {
               local earlier = redis.call('GET', KEYS[i])
               local owner, creator, result = nil, nil, nil
               if earlier then owner, creator, result = parse(earlier) end
-              if not earlier or owner == nil or owner == me then
+              if not earlier or owner == nil or mine(owner) then
                 if result and result ~= '' then parts[#parts + 1] = result end
                 redis.call('SET', KEYS[i], '', 'EX', ARGV[1])
               end
@@ -89,7 +111,7 @@ final class Scripts {
             for i = 3 + absorb, #KEYS do
               if KEYS[i] ~= KEYS[2] then
                 local record = redis.call('GET', KEYS[i])
-                if record and (parse(record) == nil or parse(record) == me) then
+                if record and record ~= '' and mine(parse(record)) then
                   redis.call('DEL', KEYS[i])
                 end
               end
@@ -103,8 +125,28 @@ final class Scripts {
             return '+' .. result
             """;
 
+    /**
+     * Deletes the records of delivered drains that this client owns (an emptied one is left to
+     * expire: a fence against a late copy of its drain), and the client's seq key. KEYS: the seq
+     * key, then the records. ARGV: the client's id.
+     */
+    static final String FORGET = """
+            for i = 2, #KEYS do
+              local record = redis.call('GET', KEYS[i])
+              if record and record ~= '' then
+                local owner = string.match(record, '^([^|]*)|')
+                if owner == nil or owner == '' or owner == ARGV[1] then
+                  redis.call('DEL', KEYS[i])
+                end
+              end
+            end
+            redis.call('DEL', KEYS[1])
+            return '0'
+            """;
+
     static final String ADD_SHA = sha1(ADD);
     static final String DRAIN_SHA = sha1(DRAIN);
+    static final String FORGET_SHA = sha1(FORGET);
 
     private Scripts() {
     }

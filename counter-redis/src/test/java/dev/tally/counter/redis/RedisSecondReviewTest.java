@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.lang.reflect.Field;
 import java.time.Duration;
@@ -128,7 +127,7 @@ final class RedisSecondReviewTest {
             a.add(3);
             LockSupport.parkNanos(Duration.ofMillis(800).toNanos());
             assertThat(queue.failFlusherOffer.get()).as("the offer threw").isFalse();
-            awaitPauseEnd();
+            redis.awaitPauseEnd();
             a.add(4);
             long value = awaitValue("relist-a", v -> v == 8, Duration.ofSeconds(3));
             assertThat(value).as("sent by the flusher within 3 s (20 ms interval)").isEqualTo(8);
@@ -298,16 +297,5 @@ final class RedisSecondReviewTest {
             return e;
         }
         throw new AssertionError("getAndReset() during the pause did not throw");
-    }
-
-    private void awaitPauseEnd() {
-        while (true) {
-            try {
-                redis.commands().ping();
-                return;
-            } catch (RedisCommandTimeoutException stillPaused) {
-                // ask again
-            }
-        }
     }
 }

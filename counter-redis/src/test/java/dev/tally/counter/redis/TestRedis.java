@@ -1,6 +1,7 @@
 package dev.tally.counter.redis;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.resource.ClientResources;
@@ -102,6 +103,18 @@ final class TestRedis implements AutoCloseable, BeforeAllCallback, AfterAllCallb
     long value(String name) {
         String v = commands().get("tally:{" + name + "}:value");
         return v == null ? 0L : Long.parseLong(v);
+    }
+
+    /** Returns once the server answers again (a paused server holds this command too). */
+    void awaitPauseEnd() {
+        while (true) {
+            try {
+                commands().ping();
+                return;
+            } catch (RedisCommandTimeoutException stillPaused) {
+                // the raw connection's timeout is shorter than some pauses: ask again
+            }
+        }
     }
 
     /**
