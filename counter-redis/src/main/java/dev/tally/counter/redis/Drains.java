@@ -1,7 +1,9 @@
 package dev.tally.counter.redis;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -16,6 +18,13 @@ final class Drains {
     private final Keys keys;
     private final List<String> undelivered = new ArrayList<>();
     private final List<String> delivered = new ArrayList<>();
+    /**
+     * The undelivered drains that this client claims rather than started: ids a caller passed to
+     * getAndReset(String) that this client had not sent before (a recovery of another client's
+     * drain, or the caller's own new id). The server lets a claim take a record over from the
+     * client that ran it; a drain this client started never does.
+     */
+    private final Set<String> claims = new HashSet<>();
     /** The id under which close() puts back undelivered drains: one, whatever the retries. */
     private String putBackId;
 
@@ -31,23 +40,40 @@ final class Drains {
     }
 
     /**
-     * The drain script's keys: the value, the drain's record, the records it absorbs, then those
-     * of delivered drains, which it deletes.
+     * The drain script's keys: the value, the drain's record, the records it absorbs, those of
+     * delivered drains, which it deletes, and the number of the client's last drain that ran.
      */
     String[] scriptKeys(String id, List<String> absorb) {
-        List<String> keyList = new ArrayList<>(2 + absorb.size() + delivered.size());
+        List<String> keyList = new ArrayList<>(3 + absorb.size() + delivered.size());
         keyList.add(keys.value);
         keyList.add(keys.drain(id));
         absorb.forEach(a -> keyList.add(keys.drain(a)));
         delivered.forEach(d -> keyList.add(keys.drain(d)));
+        keyList.add(keys.drainNumber);
         return keyList.toArray(String[]::new);
     }
 
-    /** Notes that the drain under {@code id} was handed to the connection: the server may apply it. */
-    void sent(String id) {
+    /**
+     * Notes that the drain under {@code id} was handed to the connection: the server may apply it.
+     * {@code claim}: the call claims the id (see {@link #claims}); fixed at the call's start.
+     */
+    void sent(String id, boolean claim) {
         if (!undelivered.contains(id)) {
             undelivered.add(id);
+            if (claim) {
+                claims.add(id);
+            }
         }
+    }
+
+    /** Whether this client has sent a drain under {@code id} and still has it on record. */
+    boolean known(String id) {
+        return undelivered.contains(id) || delivered.contains(id);
+    }
+
+    /** Whether this client's pending drain under {@code id} is a claim (see {@link #claims}). */
+    boolean claimed(String id) {
+        return claims.contains(id);
     }
 
     /**
@@ -56,8 +82,10 @@ final class Drains {
      */
     void returned(String id, List<String> absorb, boolean replay) {
         undelivered.remove(id);
+        claims.remove(id);
         if (!replay) {
             undelivered.removeAll(absorb);   // their results are in this one's now
+            claims.removeAll(absorb);
             delivered.clear();               // the script deleted their records
             delivered.addAll(absorb);
         }
@@ -79,12 +107,14 @@ final class Drains {
      */
     void putBack(List<String> absorb) {
         undelivered.removeAll(absorb);
+        claims.removeAll(absorb);
         delivered.addAll(absorb);
     }
 
     /** Notes that the put-back drain's result was added back to the value: nothing is undelivered. */
     void putBackApplied() {
         undelivered.clear();
+        claims.clear();
         delivered.add(putBackId);
     }
 

@@ -17,6 +17,8 @@ final class Keys {
     final String seq;
     /** The client's id: the owner of the drain records it writes (see {@link Scripts#DRAIN}). */
     final String client;
+    /** The number of the client's last drain that ran: a late copy of an earlier one takes nothing. */
+    final String drainNumber;
     private final String drainPrefix;
 
     Keys(String prefix, String name, String clientId) {
@@ -24,6 +26,7 @@ final class Keys {
         this.value = base + "value";
         this.seq = base + "client:" + clientId;
         this.client = clientId;
+        this.drainNumber = seq + ":drains";
         this.drainPrefix = base + "drain:";
     }
 

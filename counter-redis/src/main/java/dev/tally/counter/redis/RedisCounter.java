@@ -145,6 +145,8 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     private Command lastCommand = Command.NONE;
     private String lastDrainId;
+    /** Drain calls made, the put-back's included: each call's drains carry its number. */
+    private long drainCalls;
     private long lastValue;
     private boolean heardFromServer;
     private long lastHeardNanos;
@@ -292,9 +294,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * another id, or a day. If an earlier drain of this counter threw in this JVM, this call
      * finishes it and returns its value with its own. A drain of another client, recovered so,
      * is taken over from it: that client gets nothing more of it, nor does a second recovery.
-     * One window remains for an id the caller chose: its first attempt from this JVM cannot be
-     * told from a recovery, so a copy of it that reaches the server after another JVM recovered
-     * the same id is counted by both.
+     * One window remains for an id the caller chose: a call with it, made before this JVM has
+     * sent that id, cannot be told from a recovery, so if another JVM recovers the same id before
+     * that call returns, both count it.
      *
      * <pre>{@code
      * try (RedisCounter sales = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "sales").build()) {
@@ -585,16 +587,19 @@ public final class RedisCounter implements Counter, AutoCloseable {
     }
 
     /**
-     * {@code origin}: this counter made the id; otherwise it is the caller's, and this counter is
-     * its origin once it has sent it (a retry), but not before (it may be recovering another
-     * client's drain).
+     * {@code made}: this counter made the id. Otherwise it is the caller's: this client is its
+     * origin if it has sent it before and still has it on record (a retry), else the call claims
+     * it (it may be recovering another client's drain). Decided once, for every attempt of the
+     * call, so that a retry after a refused first attempt keeps the call's role.
      */
-    private long drain(String id, long deadline, boolean origin) {
+    private long drain(String id, long deadline, boolean made) {
         ensureOpen();
         List<String> absorb = drains.toAbsorb(id);
+        boolean origin = made || (drains.known(id) && !drains.claimed(id));
+        long number = ++drainCalls;
         String reply = retrying(() -> {
             sendPending(false, noDeadline());
-            return runDrain(id, absorb, true, origin || drains.mayHaveApplied(id));
+            return runDrain(id, absorb, true, origin, number);
         }, deadline, id, "getAndReset", false);
         // "=": a replay, "-": recovered by another client meanwhile; either absorbed nothing now.
         drains.returned(id, absorb, reply.charAt(0) != '+');
@@ -606,14 +611,23 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * Runs the drain script; returns its reply: {@code "+"} or {@code "="} and the result, or
      * {@code "-"} if another client has recovered the drain by its id (its result is that one's).
      */
-    private String runDrain(String id, List<String> absorb, boolean take, boolean origin) {
-        String[] args = {Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds()),
-            Integer.toString(absorb.size()), take ? "1" : "0", keys.client, origin ? "1" : "0"};
+    private String runDrain(String id, List<String> absorb, boolean take, boolean origin, long number) {
+        String[] args = new String[7 + absorb.size()];
+        args[0] = Long.toString(RedisCounters.DRAIN_MEMORY.toSeconds());
+        args[1] = Integer.toString(absorb.size());
+        args[2] = take ? "1" : "0";
+        args[3] = keys.client;
+        args[4] = origin ? "1" : "0";
+        args[5] = Long.toString(number);
+        args[6] = Long.toString(RedisCounters.SEQ_MEMORY.toSeconds());
+        for (int i = 0; i < absorb.size(); i++) {
+            args[7 + i] = drains.claimed(absorb.get(i)) ? "0" : "1";   // each absorbed drain's role
+        }
         lastCommand = Command.DRAIN;
         lastDrainId = id;
         CompletableFuture<String> sent = owner.link.script(Scripts.DRAIN, Scripts.DRAIN_SHA,
                 drains.scriptKeys(id, absorb), args);
-        drains.sent(id);
+        drains.sent(id, !origin);
         String reply = owner.link.await(owner.link.acknowledged(sent));
         if (reply == null || reply.isEmpty()
                 || (reply.charAt(0) != '+' && reply.charAt(0) != '=' && !reply.equals("-"))) {
@@ -633,7 +647,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             String putBack = drains.putBackId();
             List<String> absorb = drains.toAbsorb(putBack);
             // A retry replays this drain, whose record the put-back batch empties: never twice.
-            String reply = runDrain(putBack, absorb, false, true);
+            String reply = runDrain(putBack, absorb, false, true, ++drainCalls);
             drains.putBack(absorb);
             newBatch(sum(reply.substring(1)), keys.drain(putBack));
             batchApplied(parse(owner.link.await(owner.link.acknowledged(sendBatch()))));
@@ -649,10 +663,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
      */
     private CompletableFuture<?> deleteRecords() {
         List<String> records = drains.deliveredRecords();
-        if (seq == 0L && records.isEmpty()) {
+        if (seq == 0L && drainCalls == 0L && records.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         records.add(0, keys.seq);
+        records.add(1, keys.drainNumber);
         try {
             // Only records this client still owns: another client may have recovered one.
             return owner.link.script(Scripts.FORGET, Scripts.FORGET_SHA,

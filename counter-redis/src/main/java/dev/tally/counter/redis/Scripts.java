@@ -14,8 +14,8 @@ final class Scripts {
      * Applies one batch {@code (client, seq, delta)} unless this client's {@code seq} was already
      * applied, and returns the value afterwards. KEYS: value, the client's last applied seq, and
      * optionally a drain's record whose result this batch puts back into the value (the record is
-     * then emptied, in the same step, so that the result is counted once; if another client has
-     * taken the record over by recovering its drain, the batch adds nothing and leaves it). ARGV: seq, seconds to
+     * then emptied, in the same step, so that the result is counted once; if the record is gone,
+     * emptied or owned by another client, which recovered it, the batch adds nothing). ARGV: seq, seconds to
      * remember it, seconds to remember the emptied record, delta, then the parts to add instead if
      * {@code INCRBY} overflows (their sum wraps to delta; see {@link #wrapParts(long)}). Seqs are
      * positive decimals without leading zeros, so the longer string is the larger number.
@@ -30,7 +30,8 @@ final class Scripts {
             if KEYS[3] then
               local record = redis.call('GET', KEYS[3])
               local owner = record and string.match(record, '^([^|]*)|')
-              apply = not owner or owner == '' or owner == string.match(KEYS[2], ':client:([^:]*)$')
+              apply = record and record ~= '' and (not owner or owner == ''
+                  or owner == string.match(KEYS[2], ':client:([^:]*)$'))
             end
             if apply then
               local r = redis.pcall('INCRBY', KEYS[1], ARGV[4])
@@ -64,9 +65,14 @@ final class Scripts {
      * drain recovered from another JVM while its own JVM lives is counted once.
      *
      * <p>KEYS: value, this drain's record, the {@code ARGV[2]} records to absorb, then records
-     * whose results were delivered, to delete. ARGV: seconds to remember a record, the number to
-     * absorb, {@code "1"} to take the value or {@code "0"} to only absorb, the client's id, and
-     * {@code "1"} if the client is the drain's origin.
+     * whose results were delivered, to delete, and last the key of the number of the client's last
+     * drain that ran. ARGV: seconds to remember a record, the number to
+     * absorb, {@code "1"} to take the value or {@code "0"} to only absorb, the client's id,
+     * {@code "1"} if the client is the drain's origin, this drain's number (one per call; a
+     * drain numbered no higher than the last that ran is a late copy and takes nothing), seconds
+     * to remember that number, then for each record to absorb {@code "1"}
+     * if the client started that drain or {@code "0"} if it claimed it (a recovery that threw):
+     * a claimed record is absorbed from the client that ran it, as a recovery would take it over.
      */
     static final String DRAIN = """
             local me = ARGV[4]
@@ -97,18 +103,28 @@ final class Scripts {
               redis.call('SET', KEYS[2], done, 'KEEPTTL')
               return '=' .. result
             end
+            local number = KEYS[#KEYS]
+            local last = redis.call('GET', number)
+            if last and tonumber(last) >= tonumber(ARGV[6]) then
+              -- A late copy of a drain older than one that ran: its call is over, and what it
+              -- would take now is no one's to return.
+              redis.call('SET', KEYS[2], '', 'EX', ARGV[1])
+              return '='
+            end
+            redis.call('SET', number, ARGV[6], 'EX', ARGV[7])
             local absorb = tonumber(ARGV[2])
             local parts = {}
             for i = 3, 2 + absorb do
               local earlier = redis.call('GET', KEYS[i])
               local owner, creator, result = nil, nil, nil
               if earlier then owner, creator, result = parse(earlier) end
-              if not earlier or owner == nil or mine(owner) then
+              local claim = ARGV[5 + i] == '0'
+              if not earlier or owner == nil or mine(owner) or (claim and owner == creator) then
                 if result and result ~= '' then parts[#parts + 1] = result end
                 redis.call('SET', KEYS[i], '', 'EX', ARGV[1])
               end
             end
-            for i = 3 + absorb, #KEYS do
+            for i = 3 + absorb, #KEYS - 1 do
               if KEYS[i] ~= KEYS[2] then
                 local record = redis.call('GET', KEYS[i])
                 if record and record ~= '' and mine(parse(record)) then
@@ -127,11 +143,11 @@ final class Scripts {
 
     /**
      * Deletes the records of delivered drains that this client owns (an emptied one is left to
-     * expire: a fence against a late copy of its drain), and the client's seq key. KEYS: the seq
-     * key, then the records. ARGV: the client's id.
+     * expire: a fence against a late copy of its drain), the client's seq key and its drain
+     * number. KEYS: the seq key, the drain number's key, then the records. ARGV: the client's id.
      */
     static final String FORGET = """
-            for i = 2, #KEYS do
+            for i = 3, #KEYS do
               local record = redis.call('GET', KEYS[i])
               if record and record ~= '' then
                 local owner = string.match(record, '^([^|]*)|')
@@ -140,7 +156,7 @@ final class Scripts {
                 end
               end
             end
-            redis.call('DEL', KEYS[1])
+            redis.call('DEL', KEYS[1], KEYS[2])
             return '0'
             """;
 

@@ -31,10 +31,7 @@ final class RedisOwnerReviewTest {
     final TestRedis redis = TestRedis.perTest(false);
 
     private RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs) {
-        return RedisCounters.builder(redis.client, uri)
-                .commandTimeout(Duration.ofMillis(timeoutMs))
-                .stalenessLimit(Duration.ofMillis(stalenessMs))
-                .flushInterval(Duration.ofMillis(20)).shutdownHook(false);
+        return redis.factory(uri, timeoutMs, stalenessMs);
     }
 
     /** Adds 10, sends it, loses a drain's reply to a pause; returns the drain's id once it ran. */

@@ -36,9 +36,7 @@ final class RedisReviewTest {
     final TestRedis redis = TestRedis.perTest(false);
 
     private RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs) {
-        return RedisCounters.builder(redis.client, uri).commandTimeout(Duration.ofMillis(timeoutMs))
-                .stalenessLimit(Duration.ofMillis(stalenessMs)).flushInterval(Duration.ofMillis(20))
-                .shutdownHook(false);
+        return redis.factory(uri, timeoutMs, stalenessMs);
     }
 
     /** Promise 2: a lost drain, then close() during the same outage, then another JVM's recovery. */
@@ -46,6 +44,7 @@ final class RedisReviewTest {
     void afterALostDrainAndAFailedCloseTheIdsInTheExceptionRecoverTheValueExactlyOnce() {
         RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
         RedisCounter c = jvm1.counter("lost");
+        TestRedis.getOnceReachable(c);         // connected: a first connect may outlast 300 ms
         c.getAndReset();                       // loads the script
         c.add(10);
         c.flush();
@@ -84,6 +83,7 @@ final class RedisReviewTest {
         RedisCounters f = factory(redis.server.uri(), 100, 300).build();
         try {
             RedisCounter c = f.counter("queue");
+            TestRedis.getOnceReachable(c);
             c.getAndReset();
             redis.commands().clientPause(5_000);
             int n = 4;

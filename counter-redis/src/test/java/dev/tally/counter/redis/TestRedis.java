@@ -2,6 +2,7 @@ package dev.tally.counter.redis;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.resource.ClientResources;
@@ -103,6 +104,16 @@ final class TestRedis implements AutoCloseable, BeforeAllCallback, AfterAllCallb
     long value(String name) {
         String v = commands().get("tally:{" + name + "}:value");
         return v == null ? 0L : Long.parseLong(v);
+    }
+
+    /**
+     * A factory on {@code uri} with the given command timeout and staleness limit (ms), flushing
+     * every 20 ms, without a shutdown hook: the review tests' set-up.
+     */
+    RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs) {
+        return RedisCounters.builder(client, uri).commandTimeout(Duration.ofMillis(timeoutMs))
+                .stalenessLimit(Duration.ofMillis(stalenessMs)).flushInterval(Duration.ofMillis(20))
+                .shutdownHook(false);
     }
 
     /** Returns once the server answers again (a paused server holds this command too). */
