@@ -120,7 +120,7 @@ public final class BenchMain {
         // fork per benchmark would cost a JVM start each, most of the smoke run's time.
         return options.forks(0)
                 .warmupIterations(0)
-                .measurementIterations(1).measurementTime(new TimeValue(50, TimeUnit.MILLISECONDS));
+                .measurementIterations(1).measurementTime(new TimeValue(20, TimeUnit.MILLISECONDS));
     }
 
     private static String markdown(Report report, List<Footprint.Row> footprint, String machine,

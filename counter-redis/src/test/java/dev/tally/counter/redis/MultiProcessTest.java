@@ -23,7 +23,7 @@ final class MultiProcessTest {
     @Test
     void drainsAndTheFinalValueAddUpToEveryWorkersAddsExactly() throws Exception {
         int workers = 4;
-        int adds = 50_000;
+        int adds = 20_000;
         List<Process> processes = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             processes.add(CounterWorker.launch("counter", redis.server.uri(), "multi", w, adds));
