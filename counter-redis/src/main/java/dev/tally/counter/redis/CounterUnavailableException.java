@@ -56,9 +56,9 @@ public final class CounterUnavailableException extends IllegalStateException {
      * server may have applied that drain: the next {@code getAndReset} of the same counter in this
      * JVM returns its value with its own, and {@link RedisCounter#getAndReset(String)} with this id
      * returns it from any JVM. Once another JVM has recovered it so, this JVM's next drain, its
-     * own retry under the id and its {@code close()} return nothing of it, and a second recovery
-     * gets nothing: the drain's record names the client that may deliver it, so it is counted
-     * once (for an id the caller chose, see {@link RedisCounter#getAndReset(String)}).
+     * own retry under the id and its {@code close()} return nothing of it: the drain's record
+     * names the client that may deliver it. Recover each id once, from one JVM (see
+     * {@link RedisCounter#getAndReset(String)} for what is not exactly-once).
      *
      * @return the drain id, or empty if the call was not a drain
      */

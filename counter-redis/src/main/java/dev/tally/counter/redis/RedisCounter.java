@@ -84,8 +84,10 @@ import java.util.function.Supplier;
  * the value as a decimal string, which {@code GET} reads; {@code tally:{n}:client:<id>}, the last
  * applied seq of each open counter, deleted by {@link #close()} and otherwise kept 7 days after
  * its last batch (so a batch still being retried 7 days after the server applied it would count
- * twice); {@code tally:{n}:drain:<id>}, a drain's result (and which client owns it and which ran
- * it, as {@code owner|creator|result}), deleted by its owner's next drain
+ * twice); {@code tally:{n}:client:<id>:drains}, the number of that client's last drain that
+ * ran, deleted by {@link #close()} and otherwise kept 7 days; {@code tally:{n}:drain:<id>}, a
+ * drain's result (and which client owns it and which ran it, as {@code owner|creator|result}),
+ * deleted by its owner's next drain
  * under another id once delivered, and otherwise kept a day. The hash tag keeps them in one
  * cluster slot.
  */
@@ -292,11 +294,11 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * JVM: a drain id that was already applied returns the value it took then, and takes nothing
      * added since. A drain's record lasts until this JVM's next drain of this counter under
      * another id, or a day. If an earlier drain of this counter threw in this JVM, this call
-     * finishes it and returns its value with its own. A drain of another client, recovered so,
-     * is taken over from it: that client gets nothing more of it, nor does a second recovery.
-     * One window remains for an id the caller chose: a call with it, made before this JVM has
-     * sent that id, cannot be told from a recovery, so if another JVM recovers the same id before
-     * that call returns, both count it.
+     * finishes it and returns its value with its own. A drain of another client whose reply that
+     * client lost, recovered so, is taken over from it: that client then gets nothing more of it.
+     * Not exactly-once (see the README's known limits): an id recovered by two clients, or after
+     * its starter already had the result, is counted by each; a recovery that took a record over
+     * and lost its own reply cannot be recovered by a third client (it returns 0).
      *
      * <pre>{@code
      * try (RedisCounter sales = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "sales").build()) {
