@@ -298,7 +298,8 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * client lost, recovered so, is taken over from it: that client then gets nothing more of it.
      * Not exactly-once (see the README's known limits): an id recovered by two clients, or after
      * its starter already had the result, is counted by each; a recovery that took a record over
-     * and lost its own reply cannot be recovered by a third client (it returns 0).
+     * and lost its own reply can only be finished by that client's retry (a third client's
+     * recovery throws, naming it).
      *
      * <pre>{@code
      * try (RedisCounter sales = RedisCounter.builder(client, RedisURI.create("redis://localhost:6379"), "sales").build()) {
@@ -318,7 +319,9 @@ public final class RedisCounter implements Counter, AutoCloseable {
      * @throws IllegalArgumentException if {@code drainId} is not a valid id (the message quotes it)
      * @throws CounterUnavailableException if the server did not answer in time; it carries the id
      * @throws CounterRejectedException if the server refused a command (see that class)
-     * @throws IllegalStateException if the counter is closed
+     * @throws IllegalStateException if the counter is closed, or if another client has
+     *     recovered this drain by its id from the client that ran it (the message names it): that
+     *     client holds the value
      */
     public long getAndReset(String drainId) {
         Keys.check(drainId, "drainId");
@@ -605,13 +608,21 @@ public final class RedisCounter implements Counter, AutoCloseable {
         }, deadline, id, "getAndReset", false);
         // "=": a replay, "-": recovered by another client meanwhile; either absorbed nothing now.
         drains.returned(id, absorb, reply.charAt(0) != '+');
+        if (reply.charAt(0) == '-' && !origin) {
+            // A recovery that finds the drain taken over by another recovery: say so, rather
+            // than return 0 as if nothing were there (that client holds the value).
+            throw new IllegalStateException("drain '" + id + "' of counter '" + name + "' was"
+                    + " recovered by another client (" + reply.substring(1) + "), which holds its"
+                    + " value: only that client's retry of getAndReset(\"" + id + "\") returns it");
+        }
         lastValue = 0L;
-        return sum(reply.substring(1));
+        return reply.charAt(0) == '-' ? 0L : sum(reply.substring(1));
     }
 
     /**
      * Runs the drain script; returns its reply: {@code "+"} or {@code "="} and the result, or
-     * {@code "-"} if another client has recovered the drain by its id (its result is that one's).
+     * {@code "-"} and that client's id if another client has recovered the drain by its id (its
+     * result is that one's).
      */
     private String runDrain(String id, List<String> absorb, boolean take, boolean origin, long number) {
         String[] args = new String[7 + absorb.size()];
@@ -632,7 +643,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
         drains.sent(id, !origin);
         String reply = owner.link.await(owner.link.acknowledged(sent));
         if (reply == null || reply.isEmpty()
-                || (reply.charAt(0) != '+' && reply.charAt(0) != '=' && !reply.equals("-"))) {
+                || (reply.charAt(0) != '+' && reply.charAt(0) != '=' && reply.charAt(0) != '-')) {
             throw notACount(keys.drain(id), reply);
         }
         return reply;
@@ -651,7 +662,7 @@ public final class RedisCounter implements Counter, AutoCloseable {
             // A retry replays this drain, whose record the put-back batch empties: never twice.
             String reply = runDrain(putBack, absorb, false, true, ++drainCalls);
             drains.putBack(absorb);
-            newBatch(sum(reply.substring(1)), keys.drain(putBack));
+            newBatch(reply.charAt(0) == '-' ? 0L : sum(reply.substring(1)), keys.drain(putBack));
             batchApplied(parse(owner.link.await(owner.link.acknowledged(sendBatch()))));
             drains.putBackApplied();
         }

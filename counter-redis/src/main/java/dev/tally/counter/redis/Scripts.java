@@ -59,7 +59,7 @@ final class Scripts {
      * is left to expire, a fence against a late copy of its drain. A replay by a client that does
      * not own the record: if the client says it is the drain's origin ({@code ARGV[5]} is
      * {@code "1"}: it started the drain, and this is a retry or a late copy), it gets nothing,
-     * {@code "-"}, as someone else has delivered or will deliver that result; otherwise (a
+     * {@code "-"} and the owner's id, as someone else has delivered or will deliver that result; otherwise (a
      * recovery by id from another client) it takes the record over and gets the result, but only
      * from the client that ran the drain: a record taken over once is not taken over again. So a
      * drain recovered from another JVM while its own JVM lives is counted once.
@@ -96,7 +96,7 @@ final class Scripts {
               if owner ~= me then
                 if origin or owner ~= creator then
                   redis.call('SET', KEYS[2], done, 'KEEPTTL')
-                  return '-'
+                  return '-' .. owner
                 end
                 done = me .. '|' .. creator .. '|' .. result
               end

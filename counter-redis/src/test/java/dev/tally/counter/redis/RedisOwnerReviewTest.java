@@ -49,6 +49,19 @@ final class RedisOwnerReviewTest {
         return id;
     }
 
+    /**
+     * A recovery of a drain that another recovery took over: since 50fb466 it throws, naming the
+     * client that holds the value, instead of returning 0; counted as 0 here.
+     */
+    private static long secondRecovery(java.util.function.LongSupplier recovery) {
+        try {
+            return recovery.getAsLong();
+        } catch (IllegalStateException taken) {
+            assertThat(taken).hasMessageContaining("was recovered by another client");
+            return 0L;
+        }
+    }
+
     private Map<String, String> records(String name) {
         Map<String, String> records = new TreeMap<>();
         for (String k : redis.commands().keys("tally:{" + name + "}:drain:*")) {
@@ -168,7 +181,7 @@ final class RedisOwnerReviewTest {
             RedisCounter mine = jvm1.counter(name);
             String id = loseADrainOfTen(mine, name);
             long a = jvm2.counter(name).getAndReset(id);
-            long b = jvm3.counter(name).getAndReset(id);
+            long b = secondRecovery(() -> jvm3.counter(name).getAndReset(id));
             long own = mine.getAndReset(id) + mine.getAndReset();
             System.out.println("REVIEW tworec jvm2=" + a + " jvm3=" + b + " own=" + own + " records=" + records(name));
             assertThat(a + b + own).as("10 added").isEqualTo(10L);
@@ -340,7 +353,7 @@ final class RedisOwnerReviewTest {
                     catchThrowableOfType(CounterUnavailableException.class, () -> second.getAndReset(id));
             assertThat(lost).isNotNull();
             redis.awaitPauseEnd();
-            long third = jvm3.counter(name).getAndReset(lost.drainId().orElseThrow());
+            long third = secondRecovery(() -> jvm3.counter(name).getAndReset(lost.drainId().orElseThrow()));
             long secondRetry = second.getAndReset(id);
             long secondNext = second.getAndReset();
             long own = mine.getAndReset();
@@ -361,7 +374,7 @@ final class RedisOwnerReviewTest {
             String id = loseADrainOfTen(mine, name);
             long sameJvm = jvm1b.counter(name).getAndReset(id);
             long own = mine.getAndReset(id) + mine.getAndReset();
-            long otherJvm = jvm2.counter(name).getAndReset(id);
+            long otherJvm = secondRecovery(() -> jvm2.counter(name).getAndReset(id));
             System.out.println("REVIEW samejvm secondFactory=" + sameJvm + " own=" + own + " otherJvm=" + otherJvm);
             assertThat(sameJvm + own + otherJvm).as("10 added").isEqualTo(10L);
         }

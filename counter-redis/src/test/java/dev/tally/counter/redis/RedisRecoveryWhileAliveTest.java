@@ -1,6 +1,7 @@
 package dev.tally.counter.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.time.Duration;
@@ -32,6 +33,7 @@ final class RedisRecoveryWhileAliveTest {
         try (RedisCounters jvm1 = factory(100, 300).build();
                 RedisCounters jvm2 = factory(1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter("recovered");
+            TestRedis.getOnceReachable(mine);         // connected: a first connect may outlast 300 ms
             mine.getAndReset();                       // loads the script
             mine.add(10);
             mine.flush();
@@ -58,6 +60,7 @@ final class RedisRecoveryWhileAliveTest {
     void withoutARecoveryItsOwnNextDrainStillFinishesTheLostOne() {
         try (RedisCounters jvm1 = factory(100, 300).build()) {
             RedisCounter mine = jvm1.counter("unrecovered");
+            TestRedis.getOnceReachable(mine);
             mine.getAndReset();
             mine.add(10);
             mine.flush();
@@ -67,6 +70,45 @@ final class RedisRecoveryWhileAliveTest {
             mine.add(1);
             assertThat(mine.getAndReset()).as("the lost 10 and the new 1").isEqualTo(11L);
             assertThat(mine.getAndReset()).isZero();
+        }
+    }
+
+    /**
+     * A recovery that took a drain over and lost its own reply: a third JVM's recovery of the same
+     * id says who holds the value, instead of returning 0 as if nothing were there (third review:
+     * it returned 0 and the 10 stayed in the record), and the recoverer's retry returns it.
+     */
+    @Test
+    void aSecondRecoveryOfARecoveredDrainThrowsNamingItsHolderWhoseRetryReturnsIt() {
+        try (RedisCounters starter = factory(100, 300).build();
+                RedisCounters recoverer = factory(100, 300).build();
+                RedisCounters third = factory(1_000, 5_000).build()) {
+            RedisCounter first = starter.counter("taken");
+            TestRedis.getOnceReachable(first);
+            first.getAndReset();
+            first.add(10);
+            first.flush();
+            redis.commands().clientPause(500);
+            String id = catchThrowableOfType(CounterUnavailableException.class, first::getAndReset)
+                    .drainId().orElseThrow();
+            redis.awaitPauseEnd();
+            assertThat(redis.awaitValue("taken", v -> v == 0)).isZero();
+
+            RedisCounter second = recoverer.counter("taken");
+            TestRedis.getOnceReachable(second);
+            second.getAndReset();
+            redis.commands().clientPause(500);
+            assertThat(catchThrowableOfType(CounterUnavailableException.class, () -> second.getAndReset(id)))
+                    .as("the recovery's own reply is lost").isNotNull();
+            redis.awaitPauseEnd();
+            String record = redis.commands().get("tally:{taken}:drain:" + id);
+            assertThat(record).as("taken over by the recoverer").endsWith("|10");
+
+            assertThatThrownBy(() -> third.counter("taken").getAndReset(id))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("recovered by another client (" + record.substring(0, record.indexOf('|')) + ")");
+            assertThat(second.getAndReset(id)).as("the recoverer's retry").isEqualTo(10L);
+            assertThat(first.getAndReset(id)).as("the starter's retry").isZero();
         }
     }
 }
