@@ -43,6 +43,7 @@ final class ReviewMm2HoldsTest {
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits", Tags.empty(), "path",
                 new StripedCounterMap<>());
         AtomicLong added = new AtomicLong();
+        AtomicLong steadyAdds = new AtomicLong();
         AtomicLong drained = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
@@ -51,6 +52,7 @@ final class ReviewMm2HoldsTest {
             while (!stop.get()) {
                 hits.add("/user/1", 1);
                 added.incrementAndGet();
+                steadyAdds.incrementAndGet();   // after the add: the drainer waits for two
             }
         }));
         threads.add(new Thread(() -> {   // bursts: leaves after two idle drains, comes back; new texts fold in
@@ -75,7 +77,15 @@ final class ReviewMm2HoldsTest {
                             drained.addAndGet(e.getValue());
                         }
                     }
-                    Thread.sleep(15);   // /user/1 is added to within every 30 ms: its series never leaves
+                    // The next drain waits for two more adds of /user/1 counted after this one
+                    // returned: the second began after it, so every drain takes some of /user/1
+                    // and its series never leaves, however the scheduler runs the steady writer
+                    // (a sleep alone failed on CI's 2 cores: a starved writer idled two drains).
+                    long seen = steadyAdds.get();
+                    Thread.sleep(15);
+                    while (steadyAdds.get() < seen + 2 && !stop.get()) {
+                        Thread.onSpinWait();
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
