@@ -8,10 +8,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -369,10 +367,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             return joinedMeanwhile;
         }
         m = new TextSeries.Member<>(key, text, s);
-        List<TextSeries.Member<K>> joined = new ArrayList<>(s.members.size() + 1);
-        joined.addAll(s.members);
-        joined.add(m);
-        List<TextSeries.Member<K>> published = List.copyOf(joined);
+        MemberList<K> published = s.members.with(m);
         members.put(key, m);   // before the series lists it: a key is never listed twice
         s.members = published;
         return m;
@@ -497,20 +492,17 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * Every amount is added before it leaves {@code s}: no reading of the id falls.
      */
     private void fold(TextSeries<K> s, TextSeries<K> holder, FunctionCounter meter) {
-        List<TextSeries.Member<K>> moved = s.members;
-        List<TextSeries.Member<K>> joined = new ArrayList<>(holder.members.size() + moved.size());
-        joined.addAll(holder.members);
-        joined.addAll(moved);
-        List<TextSeries.Member<K>> published = List.copyOf(joined);
+        MemberList<K> moved = s.members;
+        MemberList<K> published = holder.members.withAll(moved);
         holder.drained += s.drained;
         holder.members = published;
-        for (TextSeries.Member<K> m : moved) {
-            m.series = holder;
+        for (int i = 0; i < moved.size(); i++) {
+            moved.get(i).series = holder;
         }
         s.foldedInto = holder;   // a meter made for s reads holder from now on
         texts.replace(s.text, s, holder);
-        for (TextSeries.Member<K> m : moved) {
-            texts.replace(m.text, s, holder);
+        for (int i = 0; i < moved.size(); i++) {
+            texts.replace(moved.get(i).text, s, holder);
         }
         live.remove(s);
         FunctionCounter old = s.meter;
@@ -539,7 +531,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         long stamp = takes.tryOptimisticRead();
         if (stamp != 0L) {
             long total = s.drained;
-            List<TextSeries.Member<K>> keys = s.members;
+            MemberList<K> keys = s.members;
             for (int i = 0; i < keys.size(); i++) {
                 total += map.get(keys.get(i).key);
             }
@@ -640,9 +632,10 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
 
     /** Takes the idle keys out of the series, and the series out of the registry if none is left. */
     private void removeIdle(TextSeries<K> s, Map<K, Long> taken) {
-        List<TextSeries.Member<K>> all = s.members;
+        MemberList<K> all = s.members;
         int leaving = 0;
-        for (TextSeries.Member<K> m : all) {
+        for (int i = 0; i < all.size(); i++) {
+            TextSeries.Member<K> m = all.get(i);
             if (!taken.containsKey(m.key) && ++m.idleDrains >= 2) {
                 // Marked before the key is read, as an add reads the mark after adding: either
                 // this read sees the add, and the key stays, or the add sees the mark and joins
@@ -656,22 +649,22 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             }
         }
         if (leaving > 0) {
-            List<TextSeries.Member<K>> kept = new ArrayList<>(all.size() - leaving);
+            // What it allocates first, then the removals.
+            MemberList<K> kept = all.filter(m -> !m.removed);
             Set<String> keptTexts = new HashSet<>();
-            for (TextSeries.Member<K> m : all) {
+            for (int i = 0; i < kept.size(); i++) {
+                keptTexts.add(kept.get(i).text);
+            }
+            for (int i = 0; i < all.size(); i++) {
+                TextSeries.Member<K> m = all.get(i);
                 if (m.removed) {
                     members.remove(m.key, m);
-                } else {
-                    kept.add(m);
-                    keptTexts.add(m.text);
+                    if (!keptTexts.contains(m.text)) {
+                        texts.remove(m.text, s);   // a text no key of the series has any more
+                    }
                 }
             }
-            for (TextSeries.Member<K> m : all) {
-                if (m.removed && !keptTexts.contains(m.text)) {
-                    texts.remove(m.text, s);   // a text no key of the series has any more
-                }
-            }
-            s.members = List.copyOf(kept);
+            s.members = kept;
         }
         if (s.members.isEmpty()) {
             live.remove(s);

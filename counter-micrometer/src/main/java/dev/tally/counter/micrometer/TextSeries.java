@@ -3,7 +3,6 @@ package dev.tally.counter.micrometer;
 import io.micrometer.core.instrument.FunctionCounter;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.List;
 
 /**
  * A series of a {@link MonotoneCounterMap}: one meter id as the registry registered it (after its
@@ -49,8 +48,8 @@ final class TextSeries<K> {
 
     /** The text it was made for; it registers under a member's text while it has one. */
     final String text;
-    /** The keys of the series, replaced whole (scrapes read it without a lock). */
-    volatile List<Member<K>> members = List.of();
+    /** The keys of the series, replaced by a longer or filtered list (scrapes read it without a lock). */
+    volatile MemberList<K> members = MemberList.empty();
     /** Everything drains have taken from the keys of the series, modulo 2^64. */
     volatile long drained;
     /** The registered meter; null before the first registration. */
@@ -93,7 +92,7 @@ final class TextSeries<K> {
 
     /** The text to register under: a member's while it has one (the first text may have left). */
     String registrationText() {
-        List<Member<K>> keys = members;
+        MemberList<K> keys = members;
         return keys.isEmpty() ? text : keys.get(0).text;
     }
 
