@@ -3,12 +3,9 @@ package dev.tally.counter.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,37 +32,8 @@ final class RedisKnownLimitsTest {
     @RegisterExtension
     final TestRedis redis = TestRedis.perTest(false);
 
-    private RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs) {
-        return redis.factory(uri, timeoutMs, stalenessMs);
-    }
-
-    private Map<String, String> records(String name) {
-        Map<String, String> records = new TreeMap<>();
-        for (String k : redis.commands().keys("tally:{" + name + "}:*")) {
-            if (!k.endsWith(":value")) {
-                records.put(k.substring(k.indexOf("}:") + 2), String.valueOf(redis.commands().get(k)));
-            }
-        }
-        return records;
-    }
-
     private void park(long ms) {
         LockSupport.parkNanos(Duration.ofMillis(ms).toNanos());
-    }
-
-    private StatefulRedisConnection<String, String> busy() {
-        redis.commands().configSet("busy-reply-threshold", "100");
-        StatefulRedisConnection<String, String> blocker = redis.client.connect(redis.server.uri());
-        blocker.async().eval("local i = 0 while true do i = i + 1 end", ScriptOutputType.INTEGER);
-        park(250);
-        return blocker;
-    }
-
-    private void endBusy() {
-        try (StatefulRedisConnection<String, String> killer = redis.client.connect(redis.server.uri())) {
-            killer.sync().scriptKill();
-        }
-        redis.awaitPauseEnd();
     }
 
     /**
@@ -79,8 +47,8 @@ final class RedisKnownLimitsTest {
         String name = "lateafterclose";
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 5_000).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 5_000).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
             TestRedis.getOnceReachable(mine);
             mine.getAndReset();
@@ -93,14 +61,14 @@ final class RedisKnownLimitsTest {
             long d1 = call.get(20, TimeUnit.SECONDS);
             mine.close();
             park(200);
-            Map<String, String> afterClose = records(name);
+            Map<String, String> afterClose = redis.keysBesideTheValue(name);
             RedisCounter other = jvm2.counter(name);
             other.add(7);
             other.flush();
             proxy.releaseDetached();
             park(300);
             long valueAfterLate = redis.value(name);
-            Map<String, String> afterLate = records(name);
+            Map<String, String> afterLate = redis.keysBesideTheValue(name);
             long d2 = other.getAndReset();
             System.out.println("REVIEW lateafterclose d1=" + d1 + " d2=" + d2 + " valueAfterLate="
                     + valueAfterLate + " afterClose=" + afterClose + " afterLate=" + afterLate);
@@ -119,27 +87,27 @@ final class RedisKnownLimitsTest {
     @Test
     void secondRecoveryOfANeverRunMadeIdCountsTwice() {
         String name = "tworecoveries";
-        try (RedisCounters crashed = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build();
-                RedisCounters jvm3 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters crashed = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build();
+                RedisCounters jvm3 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter a = crashed.counter(name);
             TestRedis.getOnceReachable(a);
             a.getAndReset();
             a.add(10);
             a.flush();
             CounterUnavailableException threw;
-            try (StatefulRedisConnection<String, String> blocker = busy()) {
+            try (StatefulRedisConnection<String, String> blocker = redis.busy()) {
                 assertThat(blocker.isOpen()).isTrue();
                 threw = catchThrowableOfType(CounterUnavailableException.class, a::getAndReset);
-                endBusy();
+                redis.endBusy();
             }
             assertThat(threw).isNotNull();
             String id = threw.drainId().orElseThrow();
             long valueBefore = redis.value(name);
             long first = jvm2.counter(name).getAndReset(id);
-            Map<String, String> afterFirst = records(name);
+            Map<String, String> afterFirst = redis.keysBesideTheValue(name);
             long second = jvm3.counter(name).getAndReset(id);
-            Map<String, String> afterSecond = records(name);
+            Map<String, String> afterSecond = redis.keysBesideTheValue(name);
             System.out.println("REVIEW tworecoveries valueBefore=" + valueBefore + " first=" + first
                     + " second=" + second + " afterFirst=" + afterFirst + " afterSecond=" + afterSecond);
             assertThat(first + second).as("10 added").isEqualTo(10L);
@@ -155,16 +123,12 @@ final class RedisKnownLimitsTest {
     @Test
     void recoveryThatTookOverThenLostItsReplyIsLostForGood() {
         String name = "recoverylost";
-        try (RedisCounters crashed = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters recoverer = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters third = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters crashed = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters recoverer = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters third = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter a = crashed.counter(name);
-            TestRedis.getOnceReachable(a);
-            a.getAndReset();
-            a.add(10);
-            a.flush();
-            redis.commands().clientPause(500);
-            CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, a::getAndReset);
+            CounterUnavailableException lost =
+                    TestRedis.sendThenLoseADrain(a, 10, () -> redis.commands().clientPause(500));
             String id = lost.drainId().orElseThrow();
             redis.awaitPauseEnd();
             assertThat(redis.awaitValue(name, v -> v == 0)).isZero();
@@ -177,7 +141,7 @@ final class RedisKnownLimitsTest {
             assertThat(recLost).isNotNull();
             redis.awaitPauseEnd();
             park(200);
-            Map<String, String> afterTakeOver = records(name);
+            Map<String, String> afterTakeOver = redis.keysBesideTheValue(name);
             RedisCounter t = third.counter(name);
             long byId = t.getAndReset(id);
             long next = t.getAndReset();
@@ -195,15 +159,15 @@ final class RedisKnownLimitsTest {
     @Test
     void callerIdRecoveredAfterTheCallReturnedCountsTwice() {
         String name = "afterreturn";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 1_000, 5_000).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 1_000, 5_000).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter c = jvm1.counter(name);
             c.add(5);
             long first = c.getAndReset("close-of-day-2026-11-25");
             long second = jvm2.counter(name).getAndReset("close-of-day-2026-11-25");
             long replayByFirst = c.getAndReset("close-of-day-2026-11-25");
             System.out.println("REVIEW afterreturn first=" + first + " second=" + second
-                    + " replayByFirst=" + replayByFirst + " records=" + records(name));
+                    + " replayByFirst=" + replayByFirst + " records=" + redis.keysBesideTheValue(name));
             assertThat(first + second).as("5 added; the second call came after the first returned")
                     .isEqualTo(5L);
         }
@@ -220,16 +184,10 @@ final class RedisKnownLimitsTest {
     void crashedCreatorsLateCopyAfterTheRecoverersRecordWasDeleted() throws Exception {
         String name = "latecrash";
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters crashed = factory(proxy.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters crashed = redis.factory(proxy.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter a = crashed.counter(name);
-            TestRedis.getOnceReachable(a);
-            a.getAndReset();
-            a.add(10);
-            a.flush();
-            proxy.hold();
-            CounterUnavailableException threw = catchThrowableOfType(CounterUnavailableException.class, a::getAndReset);
-            assertThat(threw).isNotNull();
+            CounterUnavailableException threw = TestRedis.sendThenLoseADrain(a, 10, proxy::hold);
             String id = threw.drainId().orElseThrow();
             proxy.detach();
             RedisCounter r = jvm2.counter(name);
@@ -237,11 +195,11 @@ final class RedisKnownLimitsTest {
             long next = r.getAndReset();
             r.add(7);
             r.flush();
-            Map<String, String> beforeLate = records(name);
+            Map<String, String> beforeLate = redis.keysBesideTheValue(name);
             proxy.releaseDetached();
             park(300);
             long valueAfterLate = redis.value(name);
-            Map<String, String> afterLate = records(name);
+            Map<String, String> afterLate = redis.keysBesideTheValue(name);
             long rest = r.getAndReset();
             System.out.println("REVIEW latecrash recovered=" + recovered + " next=" + next + " rest=" + rest
                     + " valueAfterLate=" + valueAfterLate + " beforeLate=" + beforeLate + " afterLate=" + afterLate);
@@ -260,24 +218,20 @@ final class RedisKnownLimitsTest {
     @Test
     void madeIdRetriedByIdThenRecoveredElsewhereCountsTwice() {
         String name = "retrythenrecover";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter a = jvm1.counter(name);
-            TestRedis.getOnceReachable(a);
-            a.getAndReset();
-            a.add(10);
-            a.flush();
-            redis.commands().clientPause(500);
-            CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, a::getAndReset);
+            CounterUnavailableException lost =
+                    TestRedis.sendThenLoseADrain(a, 10, () -> redis.commands().clientPause(500));
             String id = lost.drainId().orElseThrow();
             redis.awaitPauseEnd();
             assertThat(redis.awaitValue(name, v -> v == 0)).isZero();
             long retried = a.getAndReset(id);
-            Map<String, String> afterRetry = records(name);
+            Map<String, String> afterRetry = redis.keysBesideTheValue(name);
             long recovered = jvm2.counter(name).getAndReset(id);
             long aNext = a.getAndReset();
             System.out.println("REVIEW retrythenrecover retried=" + retried + " recovered=" + recovered
-                    + " aNext=" + aNext + " afterRetry=" + afterRetry + " after=" + records(name));
+                    + " aNext=" + aNext + " afterRetry=" + afterRetry + " after=" + redis.keysBesideTheValue(name));
             assertThat(retried + recovered + aNext).as("10 added").isEqualTo(10L);
         }
     }
@@ -292,8 +246,8 @@ final class RedisKnownLimitsTest {
         String name = "latePutBack";
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 1_000).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 1_000).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter a = jvm1.counter(name);
             TestRedis.getOnceReachable(a);
             a.getAndReset();
@@ -319,7 +273,7 @@ final class RedisKnownLimitsTest {
             long afterLate = redis.value(name);
             long drained = b.getAndReset();
             System.out.println("REVIEW latePutBack afterClose=" + afterClose + " afterLate=" + afterLate
-                    + " drained=" + drained + " records=" + records(name));
+                    + " drained=" + drained + " records=" + redis.keysBesideTheValue(name));
             assertThat(drained).isEqualTo(17L);
         } finally {
             pool.shutdownNow();

@@ -3,7 +3,6 @@ package dev.tally.counter.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -11,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,45 +32,6 @@ final class RedisOriginReviewTest {
 
     @RegisterExtension
     final TestRedis redis = TestRedis.perTest(false);
-
-    private RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs) {
-        return redis.factory(uri, timeoutMs, stalenessMs);
-    }
-
-    private RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs, String prefix) {
-        return factory(uri, timeoutMs, stalenessMs).keyPrefix(prefix);
-    }
-
-    /** Adds 10, sends it, loses a drain's reply to a pause; returns the drain's id once it ran. */
-    private String loseADrainOfTen(RedisCounter mine, String valueKey) {
-        TestRedis.getOnceReachable(mine);
-        mine.getAndReset();
-        mine.add(10);
-        mine.flush();
-        redis.commands().clientPause(500);
-        CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
-        assertThat(lost).as("the drain during the pause threw").isNotNull();
-        String id = lost.drainId().orElseThrow();
-        redis.awaitPauseEnd();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!"0".equals(redis.commands().get(valueKey)) && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(1_000_000);
-        }
-        assertThat(redis.commands().get(valueKey)).as("the lost drain ran").isEqualTo("0");
-        return id;
-    }
-
-    private Map<String, String> records(String prefix, String name) {
-        Map<String, String> records = new TreeMap<>();
-        for (String k : redis.commands().keys(prefix + "{" + name + "}:drain:*")) {
-            records.put(k.substring(k.indexOf(":drain:") + 7), redis.commands().get(k));
-        }
-        return records;
-    }
-
-    private Map<String, String> records(String name) {
-        return records("tally:", name);
-    }
 
     /**
      * Runs {@code counter.getAndReset(id)} while the server answers BUSY (a script runs past the
@@ -112,16 +71,16 @@ final class RedisOriginReviewTest {
     @Test
     void aRecoveryRetriedAfterABusyReplyReturnsNothing() throws Exception {
         String name = "recretry";
-        try (RedisCounters crashed = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters recoverer = factory(redis.server.uri(), 100, 5_000).build()) {
-            String id = loseADrainOfTen(crashed.counter(name), "tally:{" + name + "}:value");
+        try (RedisCounters crashed = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters recoverer = redis.factory(redis.server.uri(), 100, 5_000).build()) {
+            String id = redis.loseADrainOfTen(crashed.counter(name), "tally:", name);
             RedisCounter rec = recoverer.counter(name);
             TestRedis.getOnceReachable(rec);
             rec.getAndReset();                    // connected, script loaded
             long recovered = recoverThroughABusyServer(rec, id);
             long next = rec.getAndReset();
             long again = rec.getAndReset(id);     // a second retry by id
-            Map<String, String> left = records(name);
+            Map<String, String> left = redis.drainRecords(name);
             System.out.println("REVIEW recretry recovered=" + recovered + " next=" + next + " again=" + again
                     + " records=" + left);
             // The call returned normally, so nothing tells its caller to try again ("again" is a
@@ -139,17 +98,17 @@ final class RedisOriginReviewTest {
     @Test
     void aLegacyRecordRecoveryRetriedAfterABusyReplyIsDeleted() throws Exception {
         String name = "legacyretry";
-        try (RedisCounters recoverer = factory(redis.server.uri(), 100, 5_000).build();
-                RedisCounters other = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters recoverer = redis.factory(redis.server.uri(), 100, 5_000).build();
+                RedisCounters other = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             redis.commands().set("tally:{" + name + "}:value", "0");
             redis.commands().set("tally:{" + name + "}:drain:old-jvm-drain", "10", SetArgs.Builder.ex(86_400));
             RedisCounter rec = recoverer.counter(name);
             TestRedis.getOnceReachable(rec);
             rec.getAndReset();
             long recovered = recoverThroughABusyServer(rec, "old-jvm-drain");
-            Map<String, String> afterRecovery = records(name);
+            Map<String, String> afterRecovery = redis.drainRecords(name);
             long next = rec.getAndReset();
-            Map<String, String> afterNext = records(name);
+            Map<String, String> afterNext = redis.drainRecords(name);
             long byOther = other.counter(name).getAndReset("old-jvm-drain");
             System.out.println("REVIEW legacyretry recovered=" + recovered + " next=" + next + " byOther=" + byOther
                     + " afterRecovery=" + afterRecovery + " afterNext=" + afterNext);
@@ -169,7 +128,7 @@ final class RedisOriginReviewTest {
         String name = "latedelivered";
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
             TestRedis.getOnceReachable(mine);
             mine.getAndReset();
@@ -182,13 +141,13 @@ final class RedisOriginReviewTest {
             long d1 = call.get(20, TimeUnit.SECONDS);
             mine.add(1);
             long d2 = mine.getAndReset();         // deletes d1's record
-            Map<String, String> beforeLate = records(name);
+            Map<String, String> beforeLate = redis.drainRecords(name);
             mine.add(7);
             mine.flush();
             proxy.releaseDetached();              // the late copies of d1 arrive
             LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
             long valueAfterLate = redis.value(name);
-            Map<String, String> afterLate = records(name);
+            Map<String, String> afterLate = redis.drainRecords(name);
             long d3 = mine.getAndReset();
             long d4 = mine.getAndReset();
             System.out.println("REVIEW latedelivered d1=" + d1 + " d2=" + d2 + " valueAfterLate=" + valueAfterLate
@@ -210,10 +169,10 @@ final class RedisOriginReviewTest {
     void aLatePutBackAfterTheRecovererDeletedThePutBackRecord() throws Exception {
         String name = "putbackdeleted";
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            loseADrainOfTen(mine, "tally:{" + name + "}:value");
+            redis.loseADrainOfTen(mine, "tally:", name);
             proxy.holdWhenSeen(Scripts.ADD_SHA);  // the put-back batch, and every retry of it
             CounterUnavailableException close = catchThrowableOfType(CounterUnavailableException.class, mine::close);
             assertThat(close).as("close() gave up on the held put-back batch").isNotNull();
@@ -229,7 +188,7 @@ final class RedisOriginReviewTest {
                 recovered += other.getAndReset(id);
             }
             long otherNext = other.getAndReset();  // deletes the records it delivered
-            Map<String, String> beforeLate = records(name);
+            Map<String, String> beforeLate = redis.drainRecords(name);
             proxy.release();                      // the late put-back batch lands
             LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
             long valueAfterLate = redis.value(name);
@@ -252,10 +211,10 @@ final class RedisOriginReviewTest {
         String prefix = "p|x:client:";
         String name = "n|a:client:b|";
         String valueKey = prefix + "{" + name + "}:value";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300, prefix).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000, prefix).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).keyPrefix(prefix).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).keyPrefix(prefix).build()) {
             RedisCounter mine = jvm1.counter(name);
-            loseADrainOfTen(mine, valueKey);
+            redis.loseADrainOfTen(mine, prefix, name);
             mine.close();                         // puts the 10 back
             String afterClose = redis.commands().get(valueKey);
             RedisCounter other = jvm2.counter(name);
@@ -263,25 +222,10 @@ final class RedisOriginReviewTest {
             long idDrain = other.getAndReset("id|with|bars:client:x");
             long replay = other.getAndReset("id|with|bars:client:x");
             System.out.println("REVIEW odd afterClose=" + afterClose + " idDrain=" + idDrain + " replay=" + replay
-                    + " records=" + records(prefix, name));
+                    + " records=" + redis.drainRecords(prefix, name));
             assertThat(afterClose).isEqualTo("10");
             assertThat(idDrain).isEqualTo(13L);
             assertThat(replay).isEqualTo(13L);
-        }
-    }
-
-    /** Starts a script that keeps the server BUSY until {@code killer} kills it. */
-    private StatefulRedisConnection<String, String> busy() {
-        redis.commands().configSet("busy-reply-threshold", "100");
-        StatefulRedisConnection<String, String> blocker = redis.client.connect(redis.server.uri());
-        blocker.async().eval("local i = 0 while true do i = i + 1 end", ScriptOutputType.INTEGER);
-        LockSupport.parkNanos(Duration.ofMillis(250).toNanos());
-        return blocker;
-    }
-
-    private void endBusy() {
-        try (StatefulRedisConnection<String, String> killer = redis.client.connect(redis.server.uri())) {
-            killer.sync().scriptKill();
         }
     }
 
@@ -292,8 +236,8 @@ final class RedisOriginReviewTest {
     @Test
     void aLegacyRecordAbsorbedByTwoClientsCountsOnce() {
         String name = "legacytwo";
-        try (RedisCounters a = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters b = factory(redis.server.uri(), 100, 300).build()) {
+        try (RedisCounters a = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters b = redis.factory(redis.server.uri(), 100, 300).build()) {
             redis.commands().set("tally:{" + name + "}:value", "0");
             redis.commands().set("tally:{" + name + "}:drain:old", "10", SetArgs.Builder.ex(86_400));
             RedisCounter ca = a.counter(name);
@@ -302,19 +246,19 @@ final class RedisOriginReviewTest {
             TestRedis.getOnceReachable(cb);
             ca.getAndReset();
             cb.getAndReset();
-            try (StatefulRedisConnection<String, String> blocker = busy()) {
+            try (StatefulRedisConnection<String, String> blocker = redis.busy()) {
                 assertThat(blocker.isOpen()).isTrue();
                 assertThat(catchThrowableOfType(CounterUnavailableException.class, () -> ca.getAndReset("old")))
                         .isNotNull();
                 assertThat(catchThrowableOfType(CounterUnavailableException.class, () -> cb.getAndReset("old")))
                         .isNotNull();
-                endBusy();
+                redis.endBusy();
             }
-            Map<String, String> before = records(name);
+            Map<String, String> before = redis.drainRecords(name);
             long fromA = ca.getAndReset();
             long fromB = cb.getAndReset();
             System.out.println("REVIEW legacytwo fromA=" + fromA + " fromB=" + fromB + " before=" + before
-                    + " after=" + records(name));
+                    + " after=" + redis.drainRecords(name));
             assertThat(fromA + fromB).isEqualTo(10L);
         }
     }
@@ -329,22 +273,22 @@ final class RedisOriginReviewTest {
     @Test
     void aRecoveryThatThrewIsNotFinishedByTheNextDrainNorByItsRetry() {
         String name = "recthrew";
-        try (RedisCounters crashed = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters recoverer = factory(redis.server.uri(), 100, 300).build()) {
-            String id = loseADrainOfTen(crashed.counter(name), "tally:{" + name + "}:value");
+        try (RedisCounters crashed = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters recoverer = redis.factory(redis.server.uri(), 100, 300).build()) {
+            String id = redis.loseADrainOfTen(crashed.counter(name), "tally:", name);
             RedisCounter rec = recoverer.counter(name);
             TestRedis.getOnceReachable(rec);
             rec.getAndReset();
             CounterUnavailableException threw;
-            try (StatefulRedisConnection<String, String> blocker = busy()) {
+            try (StatefulRedisConnection<String, String> blocker = redis.busy()) {
                 assertThat(blocker.isOpen()).isTrue();
                 threw = catchThrowableOfType(CounterUnavailableException.class, () -> rec.getAndReset(id));
-                endBusy();
+                redis.endBusy();
             }
             assertThat(threw).isNotNull();
             long next = rec.getAndReset();
             long retry = rec.getAndReset(id);
-            Map<String, String> left = records(name);
+            Map<String, String> left = redis.drainRecords(name);
             System.out.println("REVIEW recthrew next=" + next + " retry=" + retry + " records=" + left
                     + "\n  exception: " + threw.getMessage());
             // The exception's first option, alone; "retry" (its second option) does get the 10.
@@ -360,10 +304,10 @@ final class RedisOriginReviewTest {
     @Test
     void recoveryOfAFenceAndTheRecoverersClose() {
         String name = "fencerec";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            String id = loseADrainOfTen(mine, "tally:{" + name + "}:value");
+            String id = redis.loseADrainOfTen(mine, "tally:", name);
             mine.add(1);
             long own = mine.getAndReset();        // absorbs id: fence
             RedisCounter other = jvm2.counter(name);
@@ -371,7 +315,7 @@ final class RedisOriginReviewTest {
             other.add(2);
             long otherNext = other.getAndReset();
             other.close();
-            Map<String, String> afterClose = records(name);
+            Map<String, String> afterClose = redis.drainRecords(name);
             long ownRetry = mine.getAndReset(id);
             System.out.println("REVIEW fencerec own=" + own + " rec=" + rec + " otherNext=" + otherNext
                     + " ownRetry=" + ownRetry + " afterOtherClose=" + afterClose);

@@ -3,12 +3,10 @@ package dev.tally.counter.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,25 +28,6 @@ final class RedisOwnerReviewTest {
     @RegisterExtension
     final TestRedis redis = TestRedis.perTest(false);
 
-    private RedisCounters.Builder factory(RedisURI uri, long timeoutMs, long stalenessMs) {
-        return redis.factory(uri, timeoutMs, stalenessMs);
-    }
-
-    /** Adds 10, sends it, loses a drain's reply to a pause; returns the drain's id once it ran. */
-    private String loseADrainOfTen(RedisCounter mine, String name) {
-        TestRedis.getOnceReachable(mine);
-        mine.getAndReset();                       // loads the script
-        mine.add(10);
-        mine.flush();
-        redis.commands().clientPause(500);
-        CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
-        assertThat(lost).as("the drain during the pause threw").isNotNull();
-        String id = lost.drainId().orElseThrow();
-        redis.awaitPauseEnd();
-        assertThat(redis.awaitValue(name, v -> v == 0)).as("the lost drain ran").isZero();
-        return id;
-    }
-
     /**
      * A recovery of a drain that another recovery took over: since 50fb466 it throws, naming the
      * client that holds the value, instead of returning 0; counted as 0 here.
@@ -62,14 +41,6 @@ final class RedisOwnerReviewTest {
         }
     }
 
-    private Map<String, String> records(String name) {
-        Map<String, String> records = new TreeMap<>();
-        for (String k : redis.commands().keys("tally:{" + name + "}:drain:*")) {
-            records.put(k.substring(k.indexOf(":drain:") + 7), redis.commands().get(k));
-        }
-        return records;
-    }
-
     // ---------------------------------------------------------------- breaks
 
     /**
@@ -80,10 +51,10 @@ final class RedisOwnerReviewTest {
     @Test
     void creatorsCloseDeletesTheRecordItsRecovererOwns() {
         String name = "closedel";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 100, 300).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 100, 300).build()) {
             RedisCounter mine = jvm1.counter(name);
-            String id = loseADrainOfTen(mine, name);
+            String id = redis.loseADrainOfTen(mine, "tally:", name);
             RedisCounter other = jvm2.counter(name);
             TestRedis.getOnceReachable(other);
             other.getAndReset();                  // loads nothing new, connects
@@ -92,9 +63,9 @@ final class RedisOwnerReviewTest {
                     catchThrowableOfType(CounterUnavailableException.class, () -> other.getAndReset(id));
             assertThat(recoveryLost).as("the recovery's reply is lost").isNotNull();
             redis.awaitPauseEnd();
-            Map<String, String> afterRecovery = records(name);
+            Map<String, String> afterRecovery = redis.drainRecords(name);
             mine.close();                         // the creator closes, alive and well
-            Map<String, String> afterClose = records(name);
+            Map<String, String> afterClose = redis.drainRecords(name);
             long recovered = other.getAndReset(id);   // the recoverer retries, as the exception says
             long next = other.getAndReset();
             System.out.println("REVIEW closedel recovered=" + recovered + " next=" + next
@@ -113,24 +84,19 @@ final class RedisOwnerReviewTest {
     void creatorsRetryAfterARecoveryThatRanTheDrainFirst() throws Exception {
         String name = "ranfirst";
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            TestRedis.getOnceReachable(mine);
-            mine.getAndReset();
-            mine.add(10);
-            mine.flush();
-            proxy.hold();
-            CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
+            CounterUnavailableException lost = TestRedis.sendThenLoseADrain(mine, 10, proxy::hold);
             String id = lost.drainId().orElseThrow();
             proxy.drop();                         // it never reaches the server
             long recovered = jvm2.counter(name).getAndReset(id);
-            Map<String, String> afterRecovery = records(name);
+            Map<String, String> afterRecovery = redis.drainRecords(name);
             TestRedis.getOnceReachable(mine);     // reconnected
             long retriedByItsOwn = mine.getAndReset(id);
             long nextOwn = mine.getAndReset();
             System.out.println("REVIEW ranfirst recovered=" + recovered + " retriedByItsOwn=" + retriedByItsOwn
-                    + " nextOwn=" + nextOwn + " afterRecovery=" + afterRecovery + " now=" + records(name));
+                    + " nextOwn=" + nextOwn + " afterRecovery=" + afterRecovery + " now=" + redis.drainRecords(name));
             assertThat(recovered).isEqualTo(10L);
             assertThat(recovered + retriedByItsOwn + nextOwn).as("10 added").isEqualTo(10L);
         }
@@ -145,21 +111,16 @@ final class RedisOwnerReviewTest {
     void aLateCopyOfTheCreatorsDrainAfterARecoveryIsCountedAgain() throws Exception {
         String name = "latecopy";
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            TestRedis.getOnceReachable(mine);
-            mine.getAndReset();
-            mine.add(10);
-            mine.flush();
-            proxy.hold();
-            CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
+            CounterUnavailableException lost = TestRedis.sendThenLoseADrain(mine, 10, proxy::hold);
             String id = lost.drainId().orElseThrow();
             long recovered = jvm2.counter(name).getAndReset(id);
-            Map<String, String> afterRecovery = records(name);
+            Map<String, String> afterRecovery = redis.drainRecords(name);
             proxy.release();                      // the late copies arrive
             LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
-            Map<String, String> afterLate = records(name);
+            Map<String, String> afterLate = redis.drainRecords(name);
             long nextOwn = mine.getAndReset();
             System.out.println("REVIEW latecopy recovered=" + recovered + " nextOwn=" + nextOwn
                     + " afterRecovery=" + afterRecovery + " afterLate=" + afterLate);
@@ -175,15 +136,15 @@ final class RedisOwnerReviewTest {
     @Test
     void twoRecoveriesOfOneIdFromTwoJvms() {
         String name = "tworec";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build();
-                RedisCounters jvm3 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build();
+                RedisCounters jvm3 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            String id = loseADrainOfTen(mine, name);
+            String id = redis.loseADrainOfTen(mine, "tally:", name);
             long a = jvm2.counter(name).getAndReset(id);
             long b = secondRecovery(() -> jvm3.counter(name).getAndReset(id));
             long own = mine.getAndReset(id) + mine.getAndReset();
-            System.out.println("REVIEW tworec jvm2=" + a + " jvm3=" + b + " own=" + own + " records=" + records(name));
+            System.out.println("REVIEW tworec jvm2=" + a + " jvm3=" + b + " own=" + own + " records=" + redis.drainRecords(name));
             assertThat(a + b + own).as("10 added").isEqualTo(10L);
         }
     }
@@ -195,14 +156,14 @@ final class RedisOwnerReviewTest {
     void recoveryRacingTheCreatorsNextDrainCountsOnce() throws Exception {
         String name = "race";
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
             RedisCounter other = jvm2.counter(name);
             TestRedis.getOnceReachable(other);
             List<String> outcomes = new ArrayList<>();
             for (int round = 0; round < 4; round++) {
-                String id = loseADrainOfTen(mine, name);
+                String id = redis.loseADrainOfTen(mine, "tally:", name);
                 mine.add(1);
                 mine.flush();
                 CountDownLatch go = new CountDownLatch(1);
@@ -231,11 +192,11 @@ final class RedisOwnerReviewTest {
     @Test
     void recoveryOfAnAbsorbedDrainAndLostTwiceAndRecords() {
         String name = "absorbed";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
             RedisCounter other = jvm2.counter(name);
-            String id = loseADrainOfTen(mine, name);
+            String id = redis.loseADrainOfTen(mine, "tally:", name);
             mine.add(1);
             long own = mine.getAndReset();
             long late = other.getAndReset(id);
@@ -244,7 +205,7 @@ final class RedisOwnerReviewTest {
             assertThat(late).isZero();
 
             // lost twice in a row: the second absorbs the first; recover both ids from the other JVM
-            String first = loseADrainOfTen(mine, name);
+            String first = redis.loseADrainOfTen(mine, "tally:", name);
             mine.add(5);
             mine.flush();
             redis.commands().clientPause(500);
@@ -254,7 +215,7 @@ final class RedisOwnerReviewTest {
             long r1 = other.getAndReset(first);
             long r2 = other.getAndReset(second);
             long ownNext = mine.getAndReset();
-            System.out.println("REVIEW lostTwice r1=" + r1 + " r2=" + r2 + " ownNext=" + ownNext + " " + records(name));
+            System.out.println("REVIEW lostTwice r1=" + r1 + " r2=" + r2 + " ownNext=" + ownNext + " " + redis.drainRecords(name));
             assertThat(r1 + r2 + ownNext).isEqualTo(15L);
 
             for (int i = 0; i < 200; i++) {
@@ -264,7 +225,7 @@ final class RedisOwnerReviewTest {
                 other.flush();
                 assertThat(mine.getAndReset() + other.getAndReset()).isEqualTo(2L);
             }
-            Map<String, String> left = records(name);
+            Map<String, String> left = redis.drainRecords(name);
             System.out.println("REVIEW records after 400 drains: " + left.size() + " " + left);
             // Emptied records of absorbed drains stay until they expire (a day): fences against
             // a late copy of their drain. Records with a result: one per client's last drain.
@@ -283,12 +244,12 @@ final class RedisOwnerReviewTest {
     @Test
     void aRecordOfThePreviousReleaseIsRecoveredAsZero() {
         String name = "legacy";
-        try (RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             redis.commands().set("tally:{" + name + "}:value", "0");
             redis.commands().set("tally:{" + name + "}:drain:old-jvm-drain", "10", io.lettuce.core.SetArgs.Builder.ex(86_400));
             long recovered = jvm2.counter(name).getAndReset("old-jvm-drain");
             long again = jvm2.counter(name).getAndReset();
-            System.out.println("REVIEW legacy recovered=" + recovered + " again=" + again + " " + records(name));
+            System.out.println("REVIEW legacy recovered=" + recovered + " again=" + again + " " + redis.drainRecords(name));
             assertThat(recovered + again).as("the old release's drain took 10").isEqualTo(10L);
         }
     }
@@ -304,15 +265,9 @@ final class RedisOwnerReviewTest {
     void aLateCopyAfterTheFenceWasDeletedTakesWhatIsThereNow() throws Exception {
         String name = "fence";
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 300).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 300).build()) {
             RedisCounter mine = jvm1.counter(name);
-            TestRedis.getOnceReachable(mine);
-            mine.getAndReset();
-            mine.add(10);
-            mine.flush();
-            proxy.hold();
-            CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
-            assertThat(lost).isNotNull();
+            CounterUnavailableException lost = TestRedis.sendThenLoseADrain(mine, 10, proxy::hold);
             proxy.detach();                       // the held copy stays on its way to the server
             TestRedis.getOnceReachable(mine);     // reconnected through a new connection
             long d2 = mine.getAndReset();         // absorbs the lost one (fence ''), takes the 10
@@ -326,9 +281,9 @@ final class RedisOwnerReviewTest {
             long d4 = mine.getAndReset();
             long d5 = mine.getAndReset();
             System.out.println("REVIEW fence d2=" + d2 + " d3=" + d3 + " valueAfterLate=" + valueAfterLate
-                    + " d4=" + d4 + " d5=" + d5 + " records=" + records(name));
+                    + " d4=" + d4 + " d5=" + d5 + " records=" + redis.drainRecords(name));
             assertThat(d2 + d3 + d4 + d5).as("18 added; value after the late copy " + valueAfterLate
-                    + ", records " + records(name)).isEqualTo(18L);
+                    + ", records " + redis.drainRecords(name)).isEqualTo(18L);
         }
     }
     /**
@@ -340,11 +295,11 @@ final class RedisOwnerReviewTest {
     @Test
     void aLostRecoveryRecoveredByAThirdJvmIsCountedAgainByTheFirstRecoverersRetry() {
         String name = "rerec";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm3 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm3 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            String id = loseADrainOfTen(mine, name);
+            String id = redis.loseADrainOfTen(mine, "tally:", name);
             RedisCounter second = jvm2.counter(name);
             TestRedis.getOnceReachable(second);
             second.getAndReset();
@@ -358,7 +313,7 @@ final class RedisOwnerReviewTest {
             long secondNext = second.getAndReset();
             long own = mine.getAndReset();
             System.out.println("REVIEW rerec third=" + third + " secondRetry=" + secondRetry
-                    + " secondNext=" + secondNext + " own=" + own + " " + records(name));
+                    + " secondNext=" + secondNext + " own=" + own + " " + redis.drainRecords(name));
             assertThat(third + secondRetry + secondNext + own).as("10 added").isEqualTo(10L);
         }
     }
@@ -367,11 +322,11 @@ final class RedisOwnerReviewTest {
     @Test
     void recoveryThroughASecondFactoryOfTheSameJvmThenAnotherJvm() {
         String name = "samejvm";
-        try (RedisCounters jvm1 = factory(redis.server.uri(), 100, 300).build();
-                RedisCounters jvm1b = factory(redis.server.uri(), 1_000, 5_000).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+        try (RedisCounters jvm1 = redis.factory(redis.server.uri(), 100, 300).build();
+                RedisCounters jvm1b = redis.factory(redis.server.uri(), 1_000, 5_000).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            String id = loseADrainOfTen(mine, name);
+            String id = redis.loseADrainOfTen(mine, "tally:", name);
             long sameJvm = jvm1b.counter(name).getAndReset(id);
             long own = mine.getAndReset(id) + mine.getAndReset();
             long otherJvm = secondRecovery(() -> jvm2.counter(name).getAndReset(id));
@@ -389,10 +344,10 @@ final class RedisOwnerReviewTest {
     void aLatePutBackBatchAfterTheRecoveryOfThePutBackId() throws Exception {
         String name = "lateputback";
         try (HoldingProxy proxy = new HoldingProxy(redis.server.port());
-                RedisCounters jvm1 = factory(proxy.uri(), 100, 300).build();
-                RedisCounters jvm2 = factory(redis.server.uri(), 1_000, 5_000).build()) {
+                RedisCounters jvm1 = redis.factory(proxy.uri(), 100, 300).build();
+                RedisCounters jvm2 = redis.factory(redis.server.uri(), 1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter(name);
-            String lostId = loseADrainOfTen(mine, name);
+            String lostId = redis.loseADrainOfTen(mine, "tally:", name);
             proxy.holdWhenSeen(Scripts.ADD_SHA);  // the put-back batch, and every retry of it
             CounterUnavailableException close = catchThrowableOfType(CounterUnavailableException.class, mine::close);
             assertThat(close).as("close() gave up on the held put-back batch").isNotNull();
@@ -402,7 +357,7 @@ final class RedisOwnerReviewTest {
             while (m.find()) {
                 named.add(m.group(1));
             }
-            Map<String, String> beforeRecovery = records(name);
+            Map<String, String> beforeRecovery = redis.drainRecords(name);
             long recovered = 0;
             for (String id : named) {
                 recovered += jvm2.counter(name).getAndReset(id);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,10 +21,7 @@ final class RedisRecoveryWhileAliveTest {
     final TestRedis redis = TestRedis.perTest(false);
 
     private RedisCounters.Builder factory(long timeoutMs, long stalenessMs) {
-        return RedisCounters.builder(redis.client, redis.server.uri())
-                .commandTimeout(Duration.ofMillis(timeoutMs))
-                .stalenessLimit(Duration.ofMillis(stalenessMs))
-                .flushInterval(Duration.ofMillis(20)).shutdownHook(false);
+        return redis.factory(redis.server.uri(), timeoutMs, stalenessMs);
     }
 
     @Test
@@ -33,13 +29,8 @@ final class RedisRecoveryWhileAliveTest {
         try (RedisCounters jvm1 = factory(100, 300).build();
                 RedisCounters jvm2 = factory(1_000, 5_000).build()) {
             RedisCounter mine = jvm1.counter("recovered");
-            TestRedis.getOnceReachable(mine);         // connected: a first connect may outlast 300 ms
-            mine.getAndReset();                       // loads the script
-            mine.add(10);
-            mine.flush();
-            redis.commands().clientPause(1_000);
             CounterUnavailableException lost =
-                    catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
+                    TestRedis.sendThenLoseADrain(mine, 10, () -> redis.commands().clientPause(1_000));
             String id = lost.drainId().orElseThrow();
             assertThat(redis.awaitValue("recovered", v -> v == 0)).as("the lost drain ran").isZero();
 
@@ -60,12 +51,7 @@ final class RedisRecoveryWhileAliveTest {
     void withoutARecoveryItsOwnNextDrainStillFinishesTheLostOne() {
         try (RedisCounters jvm1 = factory(100, 300).build()) {
             RedisCounter mine = jvm1.counter("unrecovered");
-            TestRedis.getOnceReachable(mine);
-            mine.getAndReset();
-            mine.add(10);
-            mine.flush();
-            redis.commands().clientPause(1_000);
-            catchThrowableOfType(CounterUnavailableException.class, mine::getAndReset);
+            TestRedis.sendThenLoseADrain(mine, 10, () -> redis.commands().clientPause(1_000));
             assertThat(redis.awaitValue("unrecovered", v -> v == 0)).isZero();
             mine.add(1);
             assertThat(mine.getAndReset()).as("the lost 10 and the new 1").isEqualTo(11L);
@@ -84,12 +70,7 @@ final class RedisRecoveryWhileAliveTest {
                 RedisCounters recoverer = factory(100, 300).build();
                 RedisCounters third = factory(1_000, 5_000).build()) {
             RedisCounter first = starter.counter("taken");
-            TestRedis.getOnceReachable(first);
-            first.getAndReset();
-            first.add(10);
-            first.flush();
-            redis.commands().clientPause(500);
-            String id = catchThrowableOfType(CounterUnavailableException.class, first::getAndReset)
+            String id = TestRedis.sendThenLoseADrain(first, 10, () -> redis.commands().clientPause(500))
                     .drainId().orElseThrow();
             redis.awaitPauseEnd();
             assertThat(redis.awaitValue("taken", v -> v == 0)).isZero();

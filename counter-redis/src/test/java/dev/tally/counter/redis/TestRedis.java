@@ -1,13 +1,19 @@
 package dev.tally.counter.redis;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -114,6 +120,87 @@ final class TestRedis implements AutoCloseable, BeforeAllCallback, AfterAllCallb
         return RedisCounters.builder(client, uri).commandTimeout(Duration.ofMillis(timeoutMs))
                 .stalenessLimit(Duration.ofMillis(stalenessMs)).flushInterval(Duration.ofMillis(20))
                 .shutdownHook(false);
+    }
+
+    /**
+     * Brings {@code counter} to a state where its next drain can be lost: connected, its scripts
+     * loaded, {@code amount} added and sent. Then runs {@code cutOff} (a pause, a held proxy) and
+     * returns the exception of the drain that the cut-off made throw.
+     */
+    static CounterUnavailableException sendThenLoseADrain(RedisCounter counter, long amount, Runnable cutOff) {
+        getOnceReachable(counter);
+        counter.getAndReset();                    // loads the script
+        counter.add(amount);
+        counter.flush();
+        cutOff.run();
+        CounterUnavailableException lost = catchThrowableOfType(CounterUnavailableException.class,
+                counter::getAndReset);
+        assertThat(lost).as("the drain after the cut-off threw").isNotNull();
+        return lost;
+    }
+
+    /**
+     * Adds 10 to {@code counter} (named {@code name}, keys under {@code prefix}), sends it, and
+     * loses a drain's reply to a 500 ms pause; returns the drain's id once the drain has run.
+     */
+    String loseADrainOfTen(RedisCounter counter, String prefix, String name) {
+        String id = sendThenLoseADrain(counter, 10, () -> commands().clientPause(500)).drainId().orElseThrow();
+        awaitPauseEnd();
+        String valueKey = prefix + "{" + name + "}:value";
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!"0".equals(commands().get(valueKey)) && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(Duration.ofMillis(1).toNanos());
+        }
+        assertThat(commands().get(valueKey)).as("the lost drain ran").isEqualTo("0");
+        return id;
+    }
+
+    /** The drain records of the counter named {@code name} under {@code prefix}, by drain id. */
+    Map<String, String> drainRecords(String prefix, String name) {
+        Map<String, String> records = new TreeMap<>();
+        for (String k : commands().keys(prefix + "{" + name + "}:drain:*")) {
+            records.put(k.substring(k.indexOf(":drain:") + 7), commands().get(k));
+        }
+        return records;
+    }
+
+    /** {@link #drainRecords(String, String)} under the default prefix. */
+    Map<String, String> drainRecords(String name) {
+        return drainRecords("tally:", name);
+    }
+
+    /**
+     * Every key of the counter named {@code name} but its value (drain records, seq and drain
+     * number keys), by what follows the name's braces.
+     */
+    Map<String, String> keysBesideTheValue(String name) {
+        Map<String, String> keys = new TreeMap<>();
+        for (String k : commands().keys("tally:{" + name + "}:*")) {
+            if (!k.endsWith(":value")) {
+                keys.put(k.substring(k.indexOf("}:") + 2), String.valueOf(commands().get(k)));
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * Starts a script that keeps the server answering BUSY (past a 100 ms busy threshold) until
+     * {@link #endBusy()}; returns the connection that runs it.
+     */
+    StatefulRedisConnection<String, String> busy() {
+        commands().configSet("busy-reply-threshold", "100");
+        StatefulRedisConnection<String, String> blocker = client.connect(server.uri());
+        blocker.async().eval("local i = 0 while true do i = i + 1 end", ScriptOutputType.INTEGER);
+        LockSupport.parkNanos(Duration.ofMillis(250).toNanos());
+        return blocker;
+    }
+
+    /** Kills the script of {@link #busy()} and returns once the server answers again. */
+    void endBusy() {
+        try (StatefulRedisConnection<String, String> killer = client.connect(server.uri())) {
+            killer.sync().scriptKill();
+        }
+        awaitPauseEnd();
     }
 
     /** Returns once the server answers again (a paused server holds this command too). */
