@@ -70,7 +70,7 @@ final class MemberList<K> {
             s.used = size + 1;
             return longer;
         }
-        Object[] grown = new Object[Math.max(4, size * 2)];
+        Object[] grown = new Object[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(4L, 2L * size))];
         System.arraycopy(s.array, 0, grown, 0, size);   // this list's slots only, not a newer list's
         grown[size] = member;
         return new MemberList<>(new Slots(grown, size + 1), size + 1);
@@ -85,16 +85,29 @@ final class MemberList<K> {
         return joined;
     }
 
-    /** The members that {@code keep} accepts, in their order, in an array of their own. */
+    /**
+     * The members that {@code keep} accepts, in their order, in an array of their own sized to
+     * them (a series that shrank does not keep its largest array). {@code keep} must answer the
+     * same for a member both times it is asked.
+     */
     MemberList<K> filter(Predicate<TextSeries.Member<K>> keep) {
-        Object[] kept = new Object[Math.max(4, size)];
         int n = 0;
         for (int i = 0; i < size; i++) {
-            TextSeries.Member<K> m = get(i);
-            if (keep.test(m)) {
-                kept[n++] = m;
+            if (keep.test(get(i))) {
+                n++;
             }
         }
-        return n == 0 ? empty() : new MemberList<>(new Slots(kept, n), n);
+        if (n == 0) {
+            return empty();
+        }
+        Object[] kept = new Object[n];
+        int at = 0;
+        for (int i = 0; i < size && at < n; i++) {
+            TextSeries.Member<K> m = get(i);
+            if (keep.test(m)) {
+                kept[at++] = m;
+            }
+        }
+        return new MemberList<>(new Slots(kept, n), n);
     }
 }

@@ -8,8 +8,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -134,6 +136,10 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * readings. A key leaves as idle only if it reads 0 after it is marked removed, and an add
      * reads the mark after adding, so an add that races the leaving either keeps the key in or
      * joins it again; the maximum covers a wrapped map whose reads and adds are weaker than that.
+     * Keys leave inside the write lock too: a scrape that read the key list of a series before a
+     * key left it, and that key after an add that raced the leaving, fails its validation, where
+     * it would have exported an amount that the key's next series exports again. The meters of
+     * series left without keys are removed from the registry after the write lock is let go.
      *
      * All registrations and removals run under drainLock, and never inside a ConcurrentHashMap
      * compute. An add only tries drainLock (tryLock): Micrometer calls its onMeterAdded listeners
@@ -596,6 +602,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         try {
             drains++;
             Map<K, Long> taken;
+            List<FunctionCounter> leftRegistry = new ArrayList<>();
             long stamp = takes.writeLock();
             try {
                 taken = map.drain();
@@ -607,6 +614,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                         accounted.put(m, e.getValue());
                         m.series.drained += e.getValue();
                         m.idleDrains = 0;
+                    }
+                    // Inside the write lock too: a scrape that read a series' keys before one
+                    // left, and that key after an add that raced its leaving, fails validation
+                    // and reports the last exported total; validated, it would export that add,
+                    // which the key's next series exports again (review ml: 20 for 15 added).
+                    for (TextSeries<K> s : live) {
+                        removeIdle(s, taken, leftRegistry);
                     }
                 } catch (RuntimeException | Error e) {
                     // An Error after the map's drain committed (a series' registration rethrows
@@ -620,9 +634,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 }
             } finally {
                 takes.unlockWrite(stamp);
-            }
-            for (TextSeries<K> s : live) {
-                removeIdle(s, taken);
+                removeFromRegistry(leftRegistry);
             }
             return taken;
         } finally {
@@ -630,8 +642,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         }
     }
 
-    /** Takes the idle keys out of the series, and the series out of the registry if none is left. */
-    private void removeIdle(TextSeries<K> s, Map<K, Long> taken) {
+    /**
+     * Takes the idle keys out of the series; a series left without keys leaves the map, and its
+     * meter goes into {@code leftRegistry}, for the drain to remove from the registry once it has
+     * let go of the write lock. Under the write lock of takes. What it allocates comes before what
+     * it changes: if that throws, the keys it marked are unmarked and the series is as it was.
+     */
+    private void removeIdle(TextSeries<K> s, Map<K, Long> taken, List<FunctionCounter> leftRegistry) {
         MemberList<K> all = s.members;
         int leaving = 0;
         for (int i = 0; i < all.size(); i++) {
@@ -649,11 +666,21 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             }
         }
         if (leaving > 0) {
-            // What it allocates first, then the removals.
-            MemberList<K> kept = all.filter(m -> !m.removed);
+            MemberList<K> kept;
             Set<String> keptTexts = new HashSet<>();
-            for (int i = 0; i < kept.size(); i++) {
-                keptTexts.add(kept.get(i).text);
+            try {
+                kept = all.filter(m -> !m.removed);
+                for (int i = 0; i < kept.size(); i++) {
+                    keptTexts.add(kept.get(i).text);
+                }
+                if (kept.isEmpty() && s.meter != null && !s.unregistered) {
+                    leftRegistry.add(s.meter);
+                }
+            } catch (RuntimeException | Error e) {
+                for (int i = 0; i < all.size(); i++) {
+                    all.get(i).removed = false;   // only this drain marks listed keys
+                }
+                throw e;
             }
             for (int i = 0; i < all.size(); i++) {
                 TextSeries.Member<K> m = all.get(i);
@@ -667,15 +694,30 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             s.members = kept;
         }
         if (s.members.isEmpty()) {
+            FunctionCounter meter = s.meter;
+            if (leaving == 0 && meter != null && !s.unregistered) {
+                leftRegistry.add(meter);   // a series that had no key left: first, it allocates
+            }
             live.remove(s);
             texts.remove(s.text, s);
-            FunctionCounter meter = s.meter;
             if (meter != null) {
                 byMeterId.remove(meter.getId(), s);   // first: the listener then ignores our removal
-                if (!s.unregistered) {
-                    s.unregistered = true;
-                    registry.remove(meter);
-                }
+                s.unregistered = true;
+            }
+        }
+    }
+
+    /**
+     * Removes from the registry the meters of the series a drain took out of the map; a listener
+     * of the registry that throws is logged, not thrown: the drain's result is the caller's.
+     */
+    private void removeFromRegistry(List<FunctionCounter> leftRegistry) {
+        for (FunctionCounter meter : leftRegistry) {
+            try {
+                registry.remove(meter);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': removing the meter "
+                        + meter.getId() + " of a series without keys threw", e);
             }
         }
     }

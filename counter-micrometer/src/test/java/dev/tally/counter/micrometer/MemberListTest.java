@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,5 +75,37 @@ final class MemberListTest {
         assertThat(keys(odd.with(member("z")))).containsExactly("l1", "l3", "r1", "r3", "z");
         assertThat(joined.filter(m -> false).isEmpty()).isTrue();
         assertThat(keys(joined)).hasSize(20);
+    }
+
+    /**
+     * Random appends (mostly to the newest list, a quarter to an older one), joins of any two
+     * lists, a list joined to itself, and filters: every list still holds what it held when made
+     * (review ml ran 200 seeds; 20 here, for the build's time).
+     */
+    @Test
+    void randomOperationsNeverChangeAListAlreadyMade() {
+        for (long seed = 0; seed < 20; seed++) {
+            Random random = new Random(seed);
+            List<MemberList<String>> made = new ArrayList<>();
+            List<List<String>> asMade = new ArrayList<>();
+            made.add(MemberList.empty());
+            asMade.add(List.of());
+            int next = 0;
+            for (int op = 0; op < 400; op++) {
+                int at = random.nextInt(4) == 0 ? random.nextInt(made.size()) : made.size() - 1;
+                MemberList<String> from = made.get(at);
+                MemberList<String> list = switch (random.nextInt(10)) {
+                    case 0 -> from.filter(m -> (m.key.hashCode() & 3) != 0);
+                    case 1 -> from.withAll(made.get(random.nextInt(made.size())));
+                    case 2 -> from.withAll(from);
+                    default -> from.with(member("k" + next++));
+                };
+                made.add(list);
+                asMade.add(keys(list));
+            }
+            for (int i = 0; i < made.size(); i++) {
+                assertThat(keys(made.get(i))).as("seed %d, list %d", seed, i).isEqualTo(asMade.get(i));
+            }
+        }
     }
 }
