@@ -200,6 +200,8 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     private final ConcurrentHashMap<String, TextSeries<K>> texts = new ConcurrentHashMap<>();
     private final Set<TextSeries<K>> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Meter.Id, TextSeries<K>> byMeterId = new ConcurrentHashMap<>();
+    /** Meters of series that left, whose removal from the registry threw before it let go of them. */
+    private final Set<FunctionCounter> stranded = ConcurrentHashMap.newKeySet();
     /** Ids removed while a registration was in flight and byMeterId did not have them yet. */
     private final Set<Meter.Id> pending = ConcurrentHashMap.newKeySet();
     /** Registrations in flight (nested when a registry listener re-enters); written under drainLock. */
@@ -350,13 +352,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      */
     private TextSeries.Member<K> memberOf(K key, String knownText, boolean inDrain) {
         TextSeries.Member<K> m = members.get(key);
-        if (m != null) {
+        if (m != null && !m.removed) {   // marked removed here: it left its series (removeIdle)
             register(m.series, inDrain);
             return m;
         }
         String text = knownText != null ? knownText : exportText(key);
         TextSeries<K> s = texts.get(text);
-        if (s == null) {
+        if (s == null || s.left) {
             if (removedByOthers) {
                 reregisterRemoved();
             }
@@ -369,7 +371,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         // registry that adds to it, the drain lock being reentrant) and joined the key already:
         // joining it again would list it twice, and its series would export its amount twice.
         TextSeries.Member<K> joinedMeanwhile = members.get(key);
-        if (joinedMeanwhile != null) {
+        if (joinedMeanwhile != null && !joinedMeanwhile.removed) {
             return joinedMeanwhile;
         }
         m = new TextSeries.Member<>(key, text, s);
@@ -601,6 +603,9 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
         drainLock.lock();
         try {
             drains++;
+            if (!stranded.isEmpty()) {
+                removeStranded();
+            }
             Map<K, Long> taken;
             List<FunctionCounter> leftRegistry = new ArrayList<>();
             long stamp = takes.writeLock();
@@ -645,43 +650,63 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     /**
      * Takes the idle keys out of the series; a series left without keys leaves the map, and its
      * meter goes into {@code leftRegistry}, for the drain to remove from the registry once it has
-     * let go of the write lock. Under the write lock of takes. What it allocates comes before what
-     * it changes: if that throws, the keys it marked are unmarked and the series is as it was.
+     * let go of the write lock. Under the write lock of takes.
+     *
+     * <p>Until the series' new key list is published, a throw (a key's {@code hashCode}, the
+     * wrapped map's {@code get}, an allocation) unmarks its keys and leaves the series as it was.
+     * After it, nothing is undone: what is left behind only points at members that are marked
+     * removed and no longer listed, or at a series marked left, and memberOf replaces both, so
+     * no key is ever listed twice.
      */
     private void removeIdle(TextSeries<K> s, Map<K, Long> taken, List<FunctionCounter> leftRegistry) {
         MemberList<K> all = s.members;
         int leaving = 0;
-        for (int i = 0; i < all.size(); i++) {
-            TextSeries.Member<K> m = all.get(i);
-            if (!taken.containsKey(m.key) && ++m.idleDrains >= 2) {
-                // Marked before the key is read, as an add reads the mark after adding: either
-                // this read sees the add, and the key stays, or the add sees the mark and joins
-                // the key again once this drain is done (both are volatile accesses).
-                m.removed = true;
-                if (map.get(m.key) == 0L) {
-                    leaving++;
-                } else {
-                    m.removed = false;
+        MemberList<K> kept = all;
+        Set<String> keptTexts = null;
+        FunctionCounter meter = s.meter;
+        try {
+            for (int i = 0; i < all.size(); i++) {
+                TextSeries.Member<K> m = all.get(i);
+                if (!taken.containsKey(m.key) && ++m.idleDrains >= 2) {
+                    // Marked before the key is read, as an add reads the mark after adding:
+                    // either this read sees the add, and the key stays, or the add sees the mark
+                    // and joins the key again once this drain is done (both volatile accesses).
+                    m.removed = true;
+                    if (map.get(m.key) == 0L) {
+                        leaving++;
+                    } else {
+                        m.removed = false;
+                    }
                 }
             }
-        }
-        if (leaving > 0) {
-            MemberList<K> kept;
-            Set<String> keptTexts = new HashSet<>();
-            try {
+            if (leaving > 0) {
                 kept = all.filter(m -> !m.removed);
+                keptTexts = new HashSet<>();
                 for (int i = 0; i < kept.size(); i++) {
                     keptTexts.add(kept.get(i).text);
                 }
-                if (kept.isEmpty() && s.meter != null && !s.unregistered) {
-                    leftRegistry.add(s.meter);
-                }
-            } catch (RuntimeException | Error e) {
-                for (int i = 0; i < all.size(); i++) {
-                    all.get(i).removed = false;   // only this drain marks listed keys
-                }
-                throw e;
             }
+            if (kept.isEmpty() && meter != null && !s.unregistered) {
+                leftRegistry.add(meter);
+            }
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < all.size(); i++) {
+                all.get(i).removed = false;   // only this drain marks listed keys
+            }
+            throw e;
+        }
+        s.members = kept;   // first: no hashing of keys, nothing to undo
+        if (kept.isEmpty()) {
+            s.left = true;
+            live.remove(s);
+            texts.remove(s.text, s);
+            if (meter != null) {
+                byMeterId.remove(meter.getId(), s);   // first: the listener then ignores our removal
+                s.unregistered = true;
+            }
+        }
+        if (leaving > 0) {
+            // Hashes keys, which may throw: see the method's comment.
             for (int i = 0; i < all.size(); i++) {
                 TextSeries.Member<K> m = all.get(i);
                 if (m.removed) {
@@ -691,33 +716,44 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                     }
                 }
             }
-            s.members = kept;
-        }
-        if (s.members.isEmpty()) {
-            FunctionCounter meter = s.meter;
-            if (leaving == 0 && meter != null && !s.unregistered) {
-                leftRegistry.add(meter);   // a series that had no key left: first, it allocates
-            }
-            live.remove(s);
-            texts.remove(s.text, s);
-            if (meter != null) {
-                byMeterId.remove(meter.getId(), s);   // first: the listener then ignores our removal
-                s.unregistered = true;
-            }
         }
     }
 
     /**
-     * Removes from the registry the meters of the series a drain took out of the map; a listener
-     * of the registry that throws is logged, not thrown: the drain's result is the caller's.
+     * Removes from the registry the meters of the series a drain took out of the map. What a
+     * registry listener throws, even an {@code Error}, is logged, not thrown: the drain's result
+     * is already taken, and only the caller can have it. A meter that stays in the registry (its
+     * removal threw before the registry let go of it) is tried again by the next drain, before
+     * that drain registers anything.
      */
     private void removeFromRegistry(List<FunctionCounter> leftRegistry) {
         for (FunctionCounter meter : leftRegistry) {
             try {
                 registry.remove(meter);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': removing the meter "
-                        + meter.getId() + " of a series without keys threw", e);
+            } catch (RuntimeException | Error e) {
+                try {
+                    if (registry.getMeters().contains(meter)) {
+                        stranded.add(meter);
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': removing the meter "
+                            + meter.getId() + " of a series without keys threw", e);
+                } catch (RuntimeException | Error again) {
+                    stranded.add(meter);   // nothing more to be done here: the next drain retries
+                }
+            }
+        }
+    }
+
+    /** Removes the meters an earlier drain could not (see removeFromRegistry); under the drain lock. */
+    private void removeStranded() {
+        for (FunctionCounter meter : stranded) {
+            try {
+                registry.remove(meter);
+                stranded.remove(meter);
+            } catch (RuntimeException | Error e) {
+                if (!registry.getMeters().contains(meter)) {
+                    stranded.remove(meter);   // a listener threw after the registry let go of it
+                }
             }
         }
     }

@@ -74,6 +74,11 @@ final class TextSeries<K> {
     long failedAt;
     /** Whether the current run of failed registrations was logged. */
     boolean failureLogged;
+    /**
+     * Whether the series left the map (its last key left): a text or key that still points at it
+     * (a removal that threw halfway) is given a new series instead. Under the drain lock.
+     */
+    boolean left;
     /** The highest total a scrape has exported (unsigned); only raised, by compare-and-set. */
     private volatile long exported;
 
