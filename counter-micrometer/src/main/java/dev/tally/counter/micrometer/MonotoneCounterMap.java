@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import java.lang.invoke.VarHandle;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -101,8 +102,10 @@ import java.util.concurrent.locks.StampedLock;
  *
  * <p>A registry listener ({@code onMeterAdded}, {@code onMeterRemoved}) may add to the map: the
  * registry calls it holding its own lock, so its add does not wait for the drain lock, and a new
- * key it adds while another thread drains or registers is joined by that thread once it is done. Called on the thread of this map's own registration or removal (a removal listener run
- * by a drain that removes an idle series), its add joins the key at once, inside that drain. A
+ * key it adds while another thread drains or registers is joined by that thread once it is done.
+ * Called on the thread of this map's own removal of a meter (a drain that removes an idle series),
+ * its add joins the key at once; called inside this map's own registration, its key joins once
+ * that registration is done. A
  * listener must not drain the map nor call {@code getAndReset}: those wait for the drain lock,
  * and a drain holding it may be waiting for the registry's lock, which the listener holds.
  *
@@ -173,8 +176,19 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * series registers, the series someone else removed are registered again (removedByOthers), so
      * the registry returns the holder's meter; and the registry's added listener, run on the
      * registering thread before the registration returns, points an empty new series at the
-     * holder at once (forwardEarly). Left: a removal on another thread between the two, read by a
-     * scrape before the listener runs.
+     * holder at once (forwardEarly). Left, in principle: a removal on another thread between the
+     * two, read by a scrape before the listener runs; Micrometer 1.17.2 runs its added listeners
+     * before it publishes the meter in its map, so there a scrape cannot see the meter first.
+     *
+     * A registry listener's add inside our own registration does not register (discover queues
+     * its key while registering != 0): a registration nested in Micrometer's of the same id left a
+     * meter in its pre-filter cache that its map no longer held, and that meter came back to every
+     * later registration of the key, refused as not ours.
+     *
+     * A drain that throws after the wrapped map's drain gives every amount back (putBack), each on
+     * its own; one that cannot go back (its key's hashCode throws again) goes to owed, which the
+     * next drain delivers and get/snapshot read, never the series' totals (a scrape reports the
+     * last exported total until the next drain accounts it).
      *
      * An add reads the key's text, when the key has no member yet, before the wrapped map counts
      * it, and refuses a key without one; a drain, which cannot refuse what the map holds, exports
@@ -200,6 +214,11 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
     private final ConcurrentHashMap<String, TextSeries<K>> texts = new ConcurrentHashMap<>();
     private final Set<TextSeries<K>> live = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Meter.Id, TextSeries<K>> byMeterId = new ConcurrentHashMap<>();
+    /**
+     * Amounts a drain that threw could not give back to the wrapped map (see putBack): the next
+     * drain delivers them (in its result), and get and snapshot add them. Written under drainLock.
+     */
+    private final ConcurrentLinkedQueue<Map.Entry<K, Long>> owed = new ConcurrentLinkedQueue<>();
     /** Meters of series that left, whose removal from the registry threw before it let go of them. */
     private final Set<FunctionCounter> stranded = ConcurrentHashMap.newKeySet();
     /** Ids removed while a registration was in flight and byMeterId did not have them yet. */
@@ -297,6 +316,15 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             return found;
         }
         try {
+            if (registering != 0) {
+                // A registry listener's add inside our own registration, on this thread: a
+                // registration from here would nest in Micrometer's of the same id, which can
+                // leave a meter in its cache that its map no longer holds, returned to every later
+                // registration of the key (review ml3: its adds never exported again). The key
+                // joins once the outer registration is done, as a queued key does.
+                pendingJoins.add(key);
+                return found;
+            }
             found = members.get(key);
             return found != null || map.get(key) != 0L ? memberOf(key, text, false) : null;
         } finally {
@@ -332,9 +360,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                             memberOf(key, null, false);
                         }
                     } catch (RuntimeException | Error e) {
-                        LOG.log(System.Logger.Level.WARNING, "counter map '" + name
-                                + "': a key could not join its series now; a later add or drain"
-                                + " joins it", e);
+                        warn("a key could not join its series now; a later add or drain joins it", e);
                     }
                 }
             } finally {
@@ -557,7 +583,13 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      */
     @Override
     public long get(K key) {
-        return map.get(key);
+        long value = map.get(key);
+        for (Map.Entry<K, Long> e : owed) {
+            if (e.getKey().equals(key)) {
+                value += e.getValue();
+            }
+        }
+        return value;
     }
 
     /**
@@ -577,7 +609,7 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                     try {
                         m = memberOf(key, null, true);
                     } catch (RuntimeException | Error e) {
-                        map.add(key, taken);   // not accounted: back into the map, not lost
+                        putBack(Map.of(key, taken));   // not accounted: back into the map, not lost
                         throw e;
                     }
                     m.series.drained += taken;
@@ -596,7 +628,11 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
      * {@inheritDoc} Thread-safe and exactly-once; blocking, one drain at a time. No series'
      * exported total changes; the series of keys it takes from are registered again if they were
      * removed from the registry; keys that two drains in a row took nothing from leave their
-     * series, and a series without keys leaves the registry.
+     * series, and a series without keys leaves the registry. A drain that throws (an
+     * {@code Error} from a key or a registry) returns nothing and loses nothing: its amounts are
+     * back in the map, or, where one could not be put back, delivered by the next drain (and read
+     * by {@code get} and {@code snapshot} meanwhile). What a registry listener throws while a
+     * drain removes a meter is logged, not thrown.
      */
     @Override
     public Map<K, Long> drain() {
@@ -610,9 +646,18 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             List<FunctionCounter> leftRegistry = new ArrayList<>();
             long stamp = takes.writeLock();
             try {
-                taken = map.drain();
+                Map<K, Long> fromMap = map.drain();
+                taken = fromMap;
                 Map<TextSeries.Member<K>, Long> accounted = new HashMap<>();
+                int owedTaken = 0;
                 try {
+                    if (!owed.isEmpty()) {
+                        taken = new HashMap<>(fromMap);
+                        for (Map.Entry<K, Long> e : owed) {
+                            taken.merge(e.getKey(), e.getValue(), Long::sum);
+                            owedTaken++;
+                        }
+                    }
                     for (Map.Entry<K, Long> e : taken.entrySet()) {
                         TextSeries.Member<K> m = memberOf(e.getKey(), null, true);
                         // First: it may allocate, and throw.
@@ -634,8 +679,11 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                     // the keys), under the write lock, so that no scrape sees a total move and the
                     // next drain returns it.
                     accounted.forEach((member, amount) -> member.series.drained -= amount);
-                    taken.forEach(map::add);
+                    putBack(fromMap);   // what came from owed stays there
                     throw e;
+                }
+                for (int i = 0; i < owedTaken; i++) {
+                    owed.poll();   // delivered in this result: merged in owed's order, the first ones
                 }
             } finally {
                 takes.unlockWrite(stamp);
@@ -644,6 +692,26 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
             return taken;
         } finally {
             unlockAndJoin();
+        }
+    }
+
+    /**
+     * Gives what the wrapped map's drain returned back to it, each amount on its own, after a drain
+     * that threw: one that cannot be added back (its key's {@code hashCode} throws, an allocation
+     * fails) goes to {@link #owed}, which the next drain delivers and {@code get} and
+     * {@code snapshot} read. Under the drain lock.
+     */
+    private void putBack(Map<K, Long> fromMap) {
+        for (Map.Entry<K, Long> e : fromMap.entrySet()) {
+            try {
+                map.add(e.getKey(), e.getValue());
+            } catch (RuntimeException | Error failed) {
+                try {
+                    owed.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue()));
+                } catch (RuntimeException | Error lost) {
+                    warn("a failed drain could not give back " + e.getValue() + " of a key: lost", lost);
+                }
+            }
         }
     }
 
@@ -732,36 +800,69 @@ public final class MonotoneCounterMap<K> implements CounterMap<K> {
                 registry.remove(meter);
             } catch (RuntimeException | Error e) {
                 try {
-                    if (registry.getMeters().contains(meter)) {
+                    if (holds(meter)) {
                         stranded.add(meter);
                     }
-                    LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': removing the meter "
-                            + meter.getId() + " of a series without keys threw", e);
                 } catch (RuntimeException | Error again) {
-                    stranded.add(meter);   // nothing more to be done here: the next drain retries
+                    // nothing more to be done here
                 }
+                warn("removing the meter " + meter.getId() + " of a series without keys threw", e);
             }
         }
     }
 
-    /** Removes the meters an earlier drain could not (see removeFromRegistry); under the drain lock. */
+    /**
+     * Removes the meters an earlier drain could not (see removeFromRegistry), each only while the
+     * registry holds that very meter: a meter of the same id that someone else registered since
+     * is theirs. Under the drain lock.
+     */
     private void removeStranded() {
         for (FunctionCounter meter : stranded) {
             try {
-                registry.remove(meter);
+                if (holds(meter)) {
+                    registry.remove(meter);   // by id: the registry's meter of that id is ours
+                }
                 stranded.remove(meter);
             } catch (RuntimeException | Error e) {
-                if (!registry.getMeters().contains(meter)) {
+                if (!holds(meter)) {
                     stranded.remove(meter);   // a listener threw after the registry let go of it
                 }
             }
         }
     }
 
+    /** Whether the registry holds this very meter (meters compare by id, so not contains()). */
+    private boolean holds(Meter meter) {
+        for (Meter m : registry.getMeters()) {
+            if (m == meter) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Logs a warning about this map; never throws (it runs where a throw would cost a result). */
+    private void warn(String what, Throwable cause) {
+        try {
+            LOG.log(System.Logger.Level.WARNING, "counter map '" + name + "': " + what, cause);
+        } catch (RuntimeException | Error e) {
+            // the logger failed too: nothing left to tell it with
+        }
+    }
+
     /** {@inheritDoc} The wrapped map's. Thread-safe. */
     @Override
     public Map<K, Long> snapshot() {
-        return map.snapshot();
+        Map<K, Long> snapshot = map.snapshot();
+        if (owed.isEmpty()) {
+            return snapshot;
+        }
+        Map<K, Long> withOwed = new HashMap<>(snapshot);
+        for (Map.Entry<K, Long> e : owed) {
+            withOwed.merge(e.getKey(), e.getValue(), Long::sum);
+        }
+        withOwed.values().removeIf(v -> v == 0L);
+        return withOwed;
     }
 
     /**
