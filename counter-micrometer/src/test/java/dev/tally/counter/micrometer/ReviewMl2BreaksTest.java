@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.counter.impl.StripedCounterMap;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.reflect.Field;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,12 +100,7 @@ final class ReviewMl2BreaksTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits", Tags.empty(), "path",
                 new StripedCounterMap<>());
-        AtomicBoolean armed = new AtomicBoolean();
-        registry.config().onMeterRemoved(m -> {
-            if (armed.getAndSet(false)) {
-                throw new OutOfMemoryError("review ml2: a removal listener");
-            }
-        });
+        AtomicBoolean armed = FaultyRegistries.errorInTheNextRemovalListener(registry);
         hits.add("/a", 10);
         hits.add("/b", 3);
         assertThat(hits.drain()).isEqualTo(Map.of("/a", 10L, "/b", 3L));
@@ -135,12 +128,7 @@ final class ReviewMl2BreaksTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits", Tags.empty(), "path",
                 new StripedCounterMap<>());
-        AtomicBoolean armed = new AtomicBoolean();
-        registry.config().onMeterRemoved(m -> {
-            if (armed.getAndSet(false)) {
-                throw new OutOfMemoryError("review ml2: a removal listener");
-            }
-        });
+        AtomicBoolean armed = FaultyRegistries.errorInTheNextRemovalListener(registry);
         hits.add("/a", 10);
         hits.add("/c", 20);
         hits.drain();
@@ -242,16 +230,8 @@ final class ReviewMl2BreaksTest {
      */
     @Test
     void aMeterWhoseRemovalThrewBeforeTheRegistryLetGoIsRemovedByTheNextDrain() {
-        AtomicBoolean armed = new AtomicBoolean();
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) {
-            @Override
-            public Meter remove(Meter.Id id) {
-                if (armed.getAndSet(false)) {
-                    throw new OutOfMemoryError("review ml2: before the registry let go");
-                }
-                return super.remove(id);
-            }
-        };
+        FaultyRegistries.RemoveFailsOnce registry = new FaultyRegistries.RemoveFailsOnce();
+        AtomicBoolean armed = registry.armed;
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits", Tags.empty(), "path",
                 new StripedCounterMap<>());
         hits.add("/a", 10);

@@ -10,7 +10,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.tally.counter.Counter;
 import dev.tally.counter.CounterMap;
-import io.micrometer.core.instrument.Meter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -253,16 +252,8 @@ final class ReviewMl3BreaksTest {
      */
     @Test
     void theNextDrainRemovesSomeoneElsesMeterOfAStrandedId() {
-        AtomicBoolean armed = new AtomicBoolean();
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) {
-            @Override
-            public Meter remove(Meter.Id id) {
-                if (armed.getAndSet(false)) {
-                    throw new OutOfMemoryError("review ml3: before the registry let go");
-                }
-                return super.remove(id);
-            }
-        };
+        FaultyRegistries.RemoveFailsOnce registry = new FaultyRegistries.RemoveFailsOnce();
+        AtomicBoolean armed = registry.armed;
         MonotoneCounterMap<String> hits = TallyMeters.counterMap(registry, "http.hits", Tags.empty(), "path",
                 new StripedCounterMap<>());
         hits.add("/a", 10);
